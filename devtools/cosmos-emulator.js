@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+"use strict";
+// Local Cosmos DB for NoSQL endpoint: @vercel/cosmosdb-server, plus what the Python SDK needs
+// and the upstream lacks (atomic batch, partition-scoped queries, TTL, partition key delete)
+// and fault injection for tests.
+//
+//   node devtools/cosmos-emulator.js --port 0 [--faults '{"rate":0.2,"statuses":[429,503]}']
+//                                    [--no-partition-key-delete]
+//
+// Prints one line, the endpoint URL, once it accepts connections.
+const fs = require("fs");
+const https = require("https");
+const { randomUUID } = require("crypto");
+const { parseArgs } = require("util");
+const upstream = require("./cosmos/upstream");
+const { createSweeper } = require("./cosmos/ttl");
+const { createFaults } = require("./cosmos/faults");
+const { createAdmin, createStats } = require("./cosmos/admin");
+const { createOverrides, operationKind, DATA_PLANE_PATH } = require("./cosmos/handlers");
+
+function normalisePath(url) {
+  let pathname = new URL(url, "https://localhost").pathname.replace(/^\/\//, "/");
+  while (pathname.length > 1 && pathname.endsWith("/")) pathname = pathname.slice(0, -1);
+  return pathname;
+}
+
+function send(req, res, status, body, requestCharge = 1) {
+  if (res.writableEnded) return;
+  res.statusCode = status;
+  if (status > 399 && body && body.message === undefined) body.message = "";
+  if (body && body._etag) res.setHeader("etag", body._etag);
+  res.setHeader("content-type", "application/json");
+  res.setHeader("x-ms-activity-id", randomUUID());
+  res.setHeader("x-ms-request-charge", String(requestCharge));
+  res.end(JSON.stringify(body === undefined ? {} : body));
+}
+
+async function upstreamRoute(account, req, res) {
+  const route = upstream.routes(req);
+  if (!route) return [400, { message: "no route" }];
+  const [params, handler] = route;
+  res.statusCode = 200;
+  const body = await handler(account, req, res, params);
+  return [res.statusCode, body];
+}
+
+function batchCharge(status, body) {
+  return Array.isArray(body) ? body.reduce((sum, r) => sum + (r.requestCharge || 0), 0) || 1 : 1;
+}
+
+function createHandler({ account, faults, stats, capabilities }) {
+  const sweep = createSweeper(account);
+  const admin = createAdmin({ faults, stats, capabilities });
+  const override = createOverrides(account, capabilities);
+  return async (req, res) => {
+    const pathname = normalisePath(req.url);
+    if (pathname.startsWith("/_emulator/")) {
+      const [status, body] = await admin(req, pathname);
+      return send(req, res, status, body);
+    }
+    sweep();
+    if (DATA_PLANE_PATH.test(pathname)) {
+      const kind = operationKind(req, pathname);
+      stats.record(kind);
+      const { latencyMs } = faults.get();
+      if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
+      const fault = faults.pick();
+      if (fault) {
+        req.resume();
+        Object.entries(fault.headers).forEach(([name, value]) => res.setHeader(name, value));
+        return send(req, res, fault.status, fault.body, 0);
+      }
+      const handled = await override(req, res, pathname, kind);
+      if (handled) return send(req, res, handled[0], handled[1], batchCharge(...handled));
+    }
+    const [status, body] = await upstreamRoute(account, req, res);
+    return send(req, res, status, body);
+  };
+}
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "8081" },
+      host: { type: "string", default: "127.0.0.1" },
+      faults: { type: "string", default: process.env.COSMOS_EMULATOR_FAULTS || "{}" },
+      "no-partition-key-delete": { type: "boolean", default: false }
+    }
+  });
+  const faults = createFaults(JSON.parse(values.faults));
+  const stats = createStats();
+  const capabilities = { partitionKeyDelete: !values["no-partition-key-delete"] };
+  const state = { account: null, faults, stats, capabilities };
+  let handle;
+  const server = https.createServer(
+    { cert: fs.readFileSync(upstream.certificatePath), key: fs.readFileSync(upstream.keyPath), keepAlive: true },
+    (req, res) =>
+      handle(req, res).catch(err => {
+        console.error(err);
+        send(req, res, 500, { code: "InternalServerError", message: "The emulator failed to handle the request." });
+      })
+  );
+  // Keep idle connections open longer than the SDK's pool keeps them, so reuse never races a close.
+  server.keepAliveTimeout = 120000;
+  server.headersTimeout = 121000;
+  server.listen(Number(values.port), values.host, () => {
+    const { port } = server.address();
+    state.account = new upstream.Account(values.host, port);
+    handle = createHandler(state);
+    console.log(`https://${values.host}:${port}/`);
+  });
+  // The store lives in memory, so there is nothing to flush: close connections and leave.
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main();

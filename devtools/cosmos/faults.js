@@ -1,0 +1,50 @@
+"use strict";
+// Fault injection for tests: a chosen fraction of data-plane requests answers 429 (with
+// x-ms-retry-after-ms) or 503, and/or every data-plane request is delayed. Configured at start
+// (--faults JSON or COSMOS_EMULATOR_FAULTS) and changed while running through /_emulator/faults.
+
+const NO_FAULTS = Object.freeze({ rate: 0, statuses: [429], retryAfterMs: 100, latencyMs: 0 });
+
+const RESPONSES = {
+  429: { code: "TooManyRequests", message: "Request rate is large. More Request Units may be needed, so no changes were made.", substatus: "3200" },
+  503: { code: "ServiceUnavailable", message: "Service is currently unavailable.", substatus: "0" },
+  408: { code: "RequestTimeout", message: "Request timed out.", substatus: "0" }
+};
+
+function validate(config) {
+  const merged = { ...NO_FAULTS, ...config };
+  const { rate, statuses, retryAfterMs, latencyMs } = merged;
+  if (typeof rate !== "number" || rate < 0 || rate > 1) throw new Error("rate must be a number from 0 to 1");
+  if (!Array.isArray(statuses) || statuses.length === 0 || statuses.some(s => !RESPONSES[s])) {
+    throw new Error(`statuses must be a non-empty list of ${Object.keys(RESPONSES).join(", ")}`);
+  }
+  if (!Number.isInteger(retryAfterMs) || retryAfterMs < 0) throw new Error("retryAfterMs must be a non-negative integer");
+  if (!Number.isInteger(latencyMs) || latencyMs < 0) throw new Error("latencyMs must be a non-negative integer");
+  return { rate, statuses, retryAfterMs, latencyMs };
+}
+
+function createFaults(initial, random = Math.random) {
+  let config = validate(initial || {});
+  return {
+    get: () => config,
+    set: next => {
+      config = validate(next);
+      return config;
+    },
+    clear: () => {
+      config = validate({});
+      return config;
+    },
+    /** The fault to answer with, or null to serve the request normally. */
+    pick() {
+      if (config.rate === 0 || random() >= config.rate) return null;
+      const status = config.statuses[Math.floor(random() * config.statuses.length)];
+      const { substatus, ...body } = RESPONSES[status];
+      const headers = { "x-ms-substatus": substatus };
+      if (status === 429) headers["x-ms-retry-after-ms"] = String(config.retryAfterMs);
+      return { status, headers, body };
+    }
+  };
+}
+
+module.exports = { createFaults };

@@ -1,0 +1,128 @@
+"use strict";
+// Handlers for what the upstream server lacks or gets wrong for the Python SDK. Each returns
+// [status, body] or null when the request is not theirs and should go to the upstream routes.
+const { readItems } = require("./upstream");
+const { handleBatch } = require("./batch");
+const { MAX_REQUEST_BYTES, readJson, isTrue, headerPartitionKey, problem } = require("./http");
+
+const DOCS_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs$/;
+const DOCUMENT_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs\/([^/]+)$/;
+const PARTITION_DELETE_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/operations\/partitionkeydelete$/;
+const DATA_PLANE_PATH = /^\/dbs\/[^/]+\/colls\/[^/]+\/(docs|operations)(\/|$)/;
+
+function collectionAt(account, match) {
+  const collection = account.database(decodeURIComponent(match[1])).collection(decodeURIComponent(match[2]));
+  return collection.read() ? collection : null;
+}
+
+function operationKind(req, pathname) {
+  if (PARTITION_DELETE_PATH.test(pathname)) return "partitionKeyDelete";
+  const onDocument = !DOCS_PATH.test(pathname);
+  switch (req.method) {
+    case "GET":
+      return onDocument ? "read" : "readFeed";
+    case "PUT":
+      return "replace";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return "delete";
+    default:
+      if (isTrue(req, "x-ms-cosmos-is-batch-request")) return "batch";
+      if (isTrue(req, "x-ms-documentdb-isquery") || req.headers["content-type"] === "application/query+json") return "query";
+      return isTrue(req, "x-ms-documentdb-is-upsert") ? "upsert" : "create";
+  }
+}
+
+function isTooLarge(req, kind) {
+  const length = Number(req.headers["content-length"] || 0);
+  return kind !== "query" && length > MAX_REQUEST_BYTES;
+}
+
+/** Queries that name a partition key see only that partition; the upstream ignores the header. */
+async function partitionQuery(account, req, res, match, partitionKey) {
+  return readItems(req, res, "Documents", async ({ continuation, maxItemCount }) => {
+    const body = await readJson(req);
+    const collection = collectionAt(account, match);
+    if (!collection) return null;
+    const documents = collection.documents;
+    const items = [];
+    for (const entry of documents._data.values()) {
+      const item = entry.read();
+      if (documents._getPartition(item) === partitionKey) items.push(item);
+    }
+    try {
+      return documents._getQuery(body.query).exec(items, {
+        parameters: body.parameters,
+        udf: documents._userDefinedFunctions(),
+        maxItemCount,
+        continuation,
+        compositeIndexes: ((collection.read().indexingPolicy || {}).compositeIndexes) || []
+      });
+    } catch (err) {
+      err.badRequest = true;
+      throw err;
+    }
+  });
+}
+
+/** The upstream answers 500 for a missing item; Cosmos DB answers 404. */
+function pointRead(account, match, partitionKey) {
+  const collection = collectionAt(account, match);
+  const item = collection && collection.document(decodeURIComponent(match[3]), partitionKey).read();
+  if (!item || collection.documents._getPartition(item) !== partitionKey) {
+    return [404, problem("NotFound", "Entity with the specified id does not exist in the system.")];
+  }
+  return [200, item];
+}
+
+function deletePartition(collection, partitionKey) {
+  const documents = collection.documents;
+  const doomed = [];
+  for (const entry of documents._data.values()) {
+    const item = entry.read();
+    if (documents._getPartition(item) === partitionKey) doomed.push(item.id);
+  }
+  doomed.forEach(id => documents.delete(id, partitionKey));
+}
+
+function createOverrides(account, capabilities) {
+  return async function override(req, res, pathname, kind) {
+    if (isTooLarge(req, kind)) {
+      req.resume();
+      return [413, problem("RequestEntityTooLarge", "Request size is too large.")];
+    }
+    const docs = DOCS_PATH.exec(pathname);
+    if (docs && kind === "batch") {
+      const collection = collectionAt(account, docs);
+      const operations = await readJson(req);
+      return collection ? handleBatch(collection, operations, req) : [404, problem("NotFound", "Collection not found.")];
+    }
+    if (docs && kind === "query" && headerPartitionKey(req) !== undefined) {
+      try {
+        const body = await partitionQuery(account, req, res, docs, headerPartitionKey(req));
+        return [res.statusCode, body];
+      } catch (err) {
+        return [400, problem("BadRequest", err.message)];
+      }
+    }
+    const document = DOCUMENT_PATH.exec(pathname);
+    if (document && kind === "read") {
+      return pointRead(account, document, headerPartitionKey(req));
+    }
+    const partitionDelete = PARTITION_DELETE_PATH.exec(pathname);
+    if (partitionDelete) {
+      req.resume();
+      if (!capabilities.partitionKeyDelete) {
+        return [400, problem("BadRequest", "Partition key delete feature is disabled for this account.")];
+      }
+      const collection = collectionAt(account, partitionDelete);
+      if (!collection) return [404, problem("NotFound", "Collection not found.")];
+      deletePartition(collection, headerPartitionKey(req));
+      return [200, {}];
+    }
+    return null;
+  };
+}
+
+module.exports = { createOverrides, operationKind, DATA_PLANE_PATH };

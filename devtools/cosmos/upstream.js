@@ -1,0 +1,18 @@
+"use strict";
+// The pieces of @vercel/cosmosdb-server this wrapper builds on. Its package exports only the
+// servers, so the modules are reached through their compiled paths (pinned by package-lock.json).
+const path = require("path");
+
+const root = path.dirname(require.resolve("@vercel/cosmosdb-server/package.json"));
+const load = relative => require(path.join(root, "lib", relative)).default || require(path.join(root, "lib", relative));
+
+module.exports = {
+  certificatePath: path.join(root, "cert.pem"),
+  keyPath: path.join(root, "key.pem"),
+  Account: load("account"),
+  routes: load("routes"),
+  readItems: load("handler/_read-items"),
+  documentOperations: require(path.join(root, "lib", "handler", "_document-operations")),
+  patchOperation: require(path.join(root, "lib", "handler", "_patch-operations")).patchOperation,
+  parsePartitionKey: require(path.join(root, "lib", "utils", "get-partition-from-header")).parsePartitionKey
+};
