@@ -1,0 +1,1 @@
+"""Developer tooling: the local Functions host and the emulator wrapper. Not deployed."""

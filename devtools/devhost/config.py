@@ -1,0 +1,95 @@
+"""Host configuration: local.settings.json values into the environment, host.json options."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+SETTING_REFERENCE = re.compile(r"%([^%]+)%")
+
+
+class HostConfigError(RuntimeError):
+    """The app or its configuration asks for something this host cannot do."""
+
+
+def load_local_settings(root: Path) -> None:
+    """Copy the sample on first run, then export its Values without overriding the environment."""
+    settings = root / "local.settings.json"
+    sample = root / "local.settings.sample.json"
+    if not settings.exists() and sample.exists():
+        shutil.copyfile(sample, settings)
+    if not settings.exists():
+        return
+    values = json.loads(settings.read_text()).get("Values", {})
+    for name, value in values.items():
+        os.environ.setdefault(name, str(value))
+
+
+def resolve_setting_references(value: str) -> str:
+    """Replace %NAME% with the value of setting NAME, as the host does for binding properties."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise HostConfigError(f"Binding refers to setting %{name}%, which is not set")
+        return os.environ[name]
+
+    return SETTING_REFERENCE.sub(lookup, value)
+
+
+def parse_timespan(value: str) -> timedelta:
+    """host.json time spans: 'hh:mm:ss' with optional fractional seconds, or 'd.hh:mm:ss'."""
+    days = 0
+    if "." in value.split(":")[0]:
+        day_part, value = value.split(".", 1)
+        days = int(day_part)
+    hours, minutes, seconds = value.split(":")
+    return timedelta(days=days, hours=int(hours), minutes=int(minutes), seconds=float(seconds))
+
+
+@dataclass(frozen=True)
+class QueueOptions:
+    """extensions.queues in host.json, with the host's documented defaults."""
+
+    batch_size: int = 16
+    new_batch_threshold: int = 8
+    max_polling_interval: timedelta = timedelta(minutes=1)
+    visibility_timeout: timedelta = timedelta(0)
+    max_dequeue_count: int = 5
+    message_encoding: str = "base64"
+
+    @classmethod
+    def from_host_json(cls, section: dict[str, Any]) -> QueueOptions:
+        batch_size = int(section.get("batchSize", cls.batch_size))
+        encoding = str(section.get("messageEncoding", cls.message_encoding)).lower()
+        if encoding not in ("base64", "none"):
+            raise HostConfigError(f"messageEncoding must be base64 or none, not {encoding!r}")
+        return cls(
+            batch_size=batch_size,
+            new_batch_threshold=int(section.get("newBatchThreshold", batch_size // 2)),
+            max_polling_interval=parse_timespan(section.get("maxPollingInterval", "00:01:00")),
+            visibility_timeout=parse_timespan(section.get("visibilityTimeout", "00:00:00")),
+            max_dequeue_count=int(section.get("maxDequeueCount", cls.max_dequeue_count)),
+            message_encoding=encoding,
+        )
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    route_prefix: str
+    queues: QueueOptions
+
+
+def load_host_options(root: Path) -> HostOptions:
+    host_json = json.loads((root / "host.json").read_text())
+    extensions = host_json.get("extensions", {})
+    prefix = str(extensions.get("http", {}).get("routePrefix", "api")).strip("/")
+    return HostOptions(
+        route_prefix=prefix, queues=QueueOptions.from_host_json(extensions.get("queues", {}))
+    )

@@ -1,0 +1,158 @@
+"""Queue triggers with the Functions host's documented semantics.
+
+- Fetch up to `batchSize` messages; fetch again once in-flight work drops to `newBatchThreshold`.
+- When a queue is empty, back off exponentially (from 100 ms) up to `maxPollingInterval`.
+- Messages are base64 unless `messageEncoding` is none; one that cannot be decoded fails.
+- After a failed invocation the message becomes visible again after `visibilityTimeout`; once
+  its dequeue count reaches `maxDequeueCount` it moves to `<queue>-poison`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import os
+from datetime import timedelta
+
+import azure.functions as func
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import QueueMessage
+from azure.storage.queue.aio import QueueClient
+
+from devtools.devhost.config import HostConfigError, QueueOptions
+from devtools.devhost.functions import QueueFunction
+
+logger = logging.getLogger("devhost.queues")
+
+MIN_POLLING_INTERVAL = timedelta(milliseconds=100)
+# The lease a fetched message gets while its invocation runs (the host uses 10 minutes).
+INVOCATION_LEASE_SECONDS = 600
+
+
+def _connection_string(setting: str) -> str:
+    value = os.environ.get(setting) or os.environ.get(f"AzureWebJobs{setting}")
+    if not value:
+        raise HostConfigError(f"Queue trigger connection setting {setting} is not set")
+    return value
+
+
+def decode_body(content: str, encoding: str) -> bytes:
+    if encoding == "none":
+        return content.encode("utf-8")
+    return base64.b64decode(content.encode("ascii"), validate=True)
+
+
+class QueueListener:
+    """Runs one queue-triggered function against its queue until stopped."""
+
+    def __init__(self, function: QueueFunction, options: QueueOptions) -> None:
+        self.function = function
+        self.options = options
+        connection = _connection_string(function.connection)
+        self.queue = QueueClient.from_connection_string(connection, function.queue_name)
+        self.poison = QueueClient.from_connection_string(connection, f"{function.queue_name}-poison")
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        await self._create_if_missing(self.queue)
+        delay = MIN_POLLING_INTERVAL
+        while not self._stopping.is_set():
+            if len(self.in_flight) > self.options.new_batch_threshold:
+                await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            fetched = await self._fetch()
+            if fetched:
+                delay = MIN_POLLING_INTERVAL
+                continue
+            await self._sleep(delay)
+            delay = min(delay * 2, self.options.max_polling_interval)
+
+    async def stop(self) -> None:
+        """Stop fetching and let in-flight invocations finish."""
+        self._stopping.set()
+        if self.in_flight:
+            await asyncio.gather(*self.in_flight, return_exceptions=True)
+        await self.queue.close()
+        await self.poison.close()
+
+    async def _sleep(self, delay: timedelta) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), delay.total_seconds())
+        except asyncio.TimeoutError:
+            pass
+
+    async def _create_if_missing(self, queue: QueueClient) -> None:
+        try:
+            await queue.create_queue()
+        except ResourceExistsError:
+            pass
+
+    async def _fetch(self) -> int:
+        try:
+            pager = self.queue.receive_messages(
+                messages_per_page=self.options.batch_size,
+                max_messages=self.options.batch_size,
+                visibility_timeout=INVOCATION_LEASE_SECONDS,
+            )
+            messages = [message async for message in pager]
+        except Exception as error:  # noqa: BLE001 - keep polling through storage hiccups
+            logger.warning("Polling %s failed: %s", self.function.queue_name, type(error).__name__)
+            return 0
+        for message in messages:
+            task = asyncio.create_task(self._process(message))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+        return len(messages)
+
+    async def _process(self, message: QueueMessage) -> None:
+        if message.dequeue_count > self.options.max_dequeue_count:
+            await self._move_to_poison(message)  # it already failed as often as allowed
+            return
+        try:
+            body = decode_body(message.content, self.options.message_encoding)
+        except (binascii.Error, ValueError, UnicodeError):
+            logger.warning("Message %s is not valid %s", message.id, self.options.message_encoding)
+            await self._failed(message)
+            return
+        try:
+            await self.function.call(**{self.function.binding_name: self._to_func(message, body)})
+        except Exception as error:  # noqa: BLE001 - any failure counts toward the dequeue limit
+            logger.warning("Function %s failed: %s", self.function.name, type(error).__name__)
+            await self._failed(message)
+        else:
+            await self.queue.delete_message(message.id, message.pop_receipt)
+
+    async def _failed(self, message: QueueMessage) -> None:
+        if message.dequeue_count >= self.options.max_dequeue_count:
+            await self._move_to_poison(message)
+            return
+        await self.queue.update_message(
+            message.id,
+            message.pop_receipt,
+            visibility_timeout=int(self.options.visibility_timeout.total_seconds()),
+        )
+
+    async def _move_to_poison(self, message: QueueMessage) -> None:
+        await self._create_if_missing(self.poison)
+        await self.poison.send_message(message.content)
+        await self.queue.delete_message(message.id, message.pop_receipt)
+        logger.warning(
+            "Message %s moved to %s after %s dequeues",
+            message.id,
+            self.poison.queue_name,
+            message.dequeue_count,
+        )
+
+    def _to_func(self, message: QueueMessage, body: bytes) -> func.QueueMessage:
+        return func.QueueMessage(
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            expiration_time=message.expires_on,
+            insertion_time=message.inserted_on,
+            time_next_visible=message.next_visible_on,
+            pop_receipt=message.pop_receipt,
+        )

@@ -1,0 +1,225 @@
+"""Start and stop the local stack: the Cosmos endpoint, Azurite (queues) and the Functions host.
+
+`python -m devtools.stack` (what `make run` calls) starts everything on the usual local ports and
+serves the API until Ctrl-C. The integration tests use `LocalStack` with free ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / ".run"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+
+# Azurite's well-known development account (public, documented; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+# The Cosmos DB emulator's well-known key; the local endpoint accepts any key.
+EMULATOR_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Service:
+    """A child process whose log is a file; ready once the log shows `ready` (a regex)."""
+
+    name: str
+    command: list[str]
+    ready: str
+    env: Mapping[str, str] | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def log_path(self) -> Path:
+        return LOG_DIR / f"{self.name}.log"
+
+    def start(self) -> re.Match[str]:
+        LOG_DIR.mkdir(exist_ok=True)
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(self.env or {})},
+            start_new_session=True,  # Ctrl-C in a terminal reaches the stack, which stops us
+        )
+        return self._wait_until_ready()
+
+    def _wait_until_ready(self) -> re.Match[str]:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        pattern = re.compile(self.ready)
+        while time.monotonic() < deadline:
+            found = pattern.search(self.log_path.read_text(errors="replace"))
+            if found:
+                return found
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        tail = self.log_path.read_text(errors="replace")[-2000:]
+        self.stop()
+        raise StackError(f"{self.name} did not start; see {self.log_path}:\n{tail}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STARTUP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def azurite_connection_string(queue_endpoint: str) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"QueueEndpoint={queue_endpoint.rstrip('/')}/{AZURITE_ACCOUNT};"
+    )
+
+
+class LocalStack:
+    """The emulators and the Functions host, started in order and stopped in reverse."""
+
+    def __init__(
+        self,
+        *,
+        cosmos_port: int = 0,
+        queue_port: int = 0,
+        host_port: int = 0,
+        use_core_tools: bool = False,
+        cosmos_args: tuple[str, ...] = (),
+        app_settings: Mapping[str, str] | None = None,
+    ) -> None:
+        self.ports = (cosmos_port, queue_port, host_port)
+        self.use_core_tools = use_core_tools
+        self.cosmos_args = cosmos_args
+        self.app_settings = dict(app_settings or {})
+        self.services: list[Service] = []
+        self.cosmos_endpoint = ""
+        self.storage_connection = ""
+        self.api_url = ""
+
+    def start(self) -> LocalStack:
+        cosmos_port, queue_port, host_port = self.ports
+        try:
+            self.cosmos_endpoint = self._start_cosmos(cosmos_port)
+            self.storage_connection = azurite_connection_string(self._start_azurite(queue_port))
+            self.api_url = self._start_host(host_port)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _run(self, service: Service) -> re.Match[str]:
+        self.services.append(service)
+        return service.start()
+
+    def _start_cosmos(self, port: int) -> str:
+        command = ["node", "devtools/cosmos-emulator.js", "--port", str(port), *self.cosmos_args]
+        return self._run(Service("cosmos", command, r"(https://\S+)")).group(1)
+
+    def _start_azurite(self, port: int) -> str:
+        command = [
+            str(NODE_BIN / "azurite-queue"),
+            "--queueHost", "127.0.0.1",
+            "--queuePort", str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+        ]  # fmt: skip
+        return self._run(Service("azurite", command, r"listens on (http://\S+)")).group(1)
+
+    def host_environment(self) -> dict[str, str]:
+        return {
+            "COSMOS_ENDPOINT": self.cosmos_endpoint,
+            "COSMOS_KEY": EMULATOR_KEY,
+            "COSMOS_VERIFY_TLS": "false",
+            "COSMOS_CREATE_IF_MISSING": "true",
+            "AzureWebJobsStorage": self.storage_connection,
+            "PYTHONUNBUFFERED": "1",
+            **self.app_settings,
+        }
+
+    def _start_host(self, port: int) -> str:
+        if self.use_core_tools:
+            command = ["func", "start", "--port", str(port or 7071)]
+            ready = r"(http://localhost:\d+)/api/"
+            found = self._run(Service("functions", command, ready, self.host_environment()))
+            return found.group(1) + "/api"
+        command = [sys.executable, "-m", "devtools.devhost", "--port", str(port)]
+        ready = r"listening on (http://\S+)"
+        return self._run(Service("devhost", command, ready, self.host_environment())).group(1)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__)
+    parser.add_argument("--cosmos-port", type=int, default=8081)
+    parser.add_argument("--queue-port", type=int, default=10001)
+    parser.add_argument("--port", type=int, default=7071, help="the API port")
+    args = parser.parse_args()
+    use_core_tools = shutil.which("func") is not None
+    stack = LocalStack(
+        cosmos_port=args.cosmos_port,
+        queue_port=args.queue_port,
+        host_port=args.port,
+        use_core_tools=use_core_tools,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with stack:
+        host = "Core Tools (func start)" if use_core_tools else "the development host"
+        print(f"Cosmos endpoint: {stack.cosmos_endpoint}")
+        print(f"Azurite queues:  http://127.0.0.1:{args.queue_port}")
+        print(f"Product API ({host}): {stack.api_url}")
+        print("Try:")
+        print(f"  curl -s {stack.api_url}/health")
+        print(
+            f"  curl -s -X POST {stack.api_url}/products -H 'content-type: application/json' "
+            """-d '{"categoryId":"bikes","name":"Road Warrior Saddle","price":65.15}'"""
+        )
+        print(f"Logs in {LOG_DIR.relative_to(ROOT)}/. Press Ctrl-C to stop.", flush=True)
+        try:
+            while all(s.process and s.process.poll() is None for s in stack.services):
+                time.sleep(0.5)
+            print("A service stopped; see the logs. Stopping the rest.", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("\nStopping.")
+
+
+if __name__ == "__main__":
+    main()

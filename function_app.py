@@ -1,0 +1,98 @@
+"""The product catalog function app: every trigger and route, each a thin adapter over `shared/`.
+
+Nothing here connects to anything at import time; the Cosmos client is created on first use.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared import product_api, products
+from shared.http import empty_response, http_endpoint, json_response
+from shared.settings import get_settings
+
+# Read (not connect) at import so that a missing setting stops start-up, naming the setting.
+settings = get_settings()
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+def _product_headers(stored: products.StoredProduct) -> dict[str, str]:
+    return {"ETag": stored.etag}
+
+
+@app.route(route="products", methods=["POST"])
+@http_endpoint
+async def create_product(req: func.HttpRequest) -> func.HttpResponse:
+    stored = await products.create_product(product=product_api.parse_create(req))
+    location = f"/api/products/{stored.item['categoryId']}/{stored.item['id']}"
+    headers = {**_product_headers(stored), "Location": location}
+    return json_response(stored.item, status=201, headers=headers)
+
+
+@app.route(route="products/{categoryId}/{id}", methods=["GET"])
+@http_endpoint
+async def read_product(req: func.HttpRequest) -> func.HttpResponse:
+    category_id, product_id = product_api.product_key(req)
+    stored = await products.read_product(category_id=category_id, product_id=product_id)
+    if req.headers.get("if-none-match") == stored.etag:
+        return empty_response(status=304, headers=_product_headers(stored))
+    return json_response(stored.item, headers=_product_headers(stored))
+
+
+@app.route(route="products/{categoryId}/{id}", methods=["PUT"])
+@http_endpoint
+async def replace_product(req: func.HttpRequest) -> func.HttpResponse:
+    product = product_api.parse_replace(req)
+    stored = await products.replace_product(product=product, if_match=product_api.if_match(req))
+    return json_response(stored.item, headers=_product_headers(stored))
+
+
+@app.route(route="products/{categoryId}/{id}", methods=["PATCH"])
+@http_endpoint
+async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
+    category_id, product_id = product_api.product_key(req)
+    stored = await products.patch_product(
+        category_id=category_id,
+        product_id=product_id,
+        operations=product_api.parse_patch(req),
+        if_match=product_api.if_match(req),
+    )
+    return json_response(stored.item, headers=_product_headers(stored))
+
+
+@app.route(route="products/{categoryId}/{id}", methods=["DELETE"])
+@http_endpoint
+async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
+    category_id, product_id = product_api.product_key(req)
+    await products.delete_product(
+        category_id=category_id, product_id=product_id, if_match=product_api.if_match(req)
+    )
+    return empty_response(status=204)
+
+
+@app.route(route="categories/{categoryId}/products", methods=["GET"])
+@http_endpoint
+async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
+    page = await products.list_products(
+        category_id=req.route_params["categoryId"],
+        limit=product_api.parse_page_size(req),
+        continuation=req.params.get("continuation"),
+    )
+    body: dict[str, object] = {"items": page.items, "count": len(page.items)}
+    if page.continuation:
+        body["continuation"] = page.continuation
+    return json_response(body)
+
+
+@app.route(route="categories/{categoryId}/products", methods=["DELETE"])
+@http_endpoint
+async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
+    deletion = await products.delete_category(category_id=req.route_params["categoryId"])
+    return json_response({"method": deletion.method, "deleted": deletion.deleted})
+
+
+@app.route(route="health", methods=["GET"])
+@http_endpoint
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    await products.check_health()
+    return json_response({"status": "healthy"})

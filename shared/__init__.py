@@ -1,0 +1,1 @@
+"""Shared pieces of the product catalog function app: one module per job."""

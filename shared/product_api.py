@@ -1,0 +1,62 @@
+"""Request parsing for the product routes: path, query and header values turned into inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.errors import BadRequestError, validation_problem
+from shared.http import read_json, read_json_object
+from shared.models import Product, ProductCreate, ProductReplace
+from shared.patch import to_cosmos_patch
+
+JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def product_key(req: func.HttpRequest) -> tuple[str, str]:
+    return req.route_params["categoryId"], req.route_params["id"]
+
+
+def if_match(req: func.HttpRequest) -> str | None:
+    value = req.headers.get("if-match")
+    return None if value in (None, "", "*") else value
+
+
+def parse_create(req: func.HttpRequest) -> ProductCreate:
+    try:
+        return ProductCreate.model_validate(read_json_object(req))
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
+def parse_replace(req: func.HttpRequest) -> Product:
+    """The whole product from a PUT; an id or categoryId differing from the path is a 400."""
+    category_id, product_id = product_key(req)
+    try:
+        sent = ProductReplace.model_validate(read_json_object(req))
+    except ValidationError as error:
+        raise validation_problem(error) from None
+    if sent.id not in (None, product_id) or sent.category_id not in (None, category_id):
+        raise BadRequestError("The id and categoryId in the body must match the path.")
+    data: dict[str, Any] = sent.model_dump(by_alias=True, exclude_none=False)
+    data.update(id=product_id, categoryId=category_id)
+    if sent.ttl is None:
+        data.pop("ttl", None)
+    return Product.model_validate(data)
+
+
+def parse_patch(req: func.HttpRequest) -> list[dict[str, Any]]:
+    return to_cosmos_patch(read_json(req, media_types=(JSON_PATCH_CONTENT_TYPE,)))
+
+
+def parse_page_size(req: func.HttpRequest) -> int:
+    raw = req.params.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequestError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)

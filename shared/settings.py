@@ -1,0 +1,65 @@
+"""Settings, read once from the environment (app settings in Azure, `Values` locally)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or a value is invalid; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """Every setting the app reads. Required ones have no default."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    cosmos_endpoint: str
+    cosmos_key: SecretStr | None = None
+    cosmos_database: str = "cosmicworks"
+    cosmos_container: str = "products"
+    cosmos_imports_container: str = "imports"
+    cosmos_create_if_missing: bool = False
+    cosmos_verify_tls: bool = True
+
+    storage_connection: SecretStr = Field(
+        default=SecretStr("UseDevelopmentStorage=true"), alias="AzureWebJobsStorage"
+    )
+    ingest_queue: str = "product-ingest"
+    rejects_queue: str = "product-ingest-rejects"
+
+    writer_concurrency: int = Field(default=8, ge=1, le=64)
+    writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def is_local_emulator(self) -> bool:
+        return (urlparse(self.cosmos_endpoint).hostname or "") in LOCAL_HOSTS
+
+    @model_validator(mode="after")
+    def _tls_verification_off_only_for_local_emulator(self) -> Settings:
+        if not self.cosmos_verify_tls and not self.is_local_emulator:
+            raise ValueError("COSMOS_VERIFY_TLS=false is allowed only for a local emulator endpoint")
+        return self
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_input=False):
+        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        problems.append(f"{name}: {item['msg']}")
+    return "; ".join(problems)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, loaded on first use; a missing or invalid one raises SettingsError naming it."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # required values come from the environment
+    except ValidationError as error:
+        raise SettingsError(f"Invalid or missing settings: {_describe(error)}") from None
