@@ -41,12 +41,17 @@ class StackError(RuntimeError):
 
 @dataclass
 class Service:
-    """A child process whose log is a file; ready once the log shows `ready` (a regex)."""
+    """A child process whose log is a file; ready once the log shows `ready` (a regex).
+
+    `stopped`, when given, is the log line after which the process has nothing left to do: it is
+    then killed rather than waited for (Azurite lingers a minute after closing).
+    """
 
     name: str
     command: list[str]
     ready: str
     env: Mapping[str, str] | None = None
+    stopped: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -84,11 +89,14 @@ class Service:
         if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STARTUP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if self.stopped and re.search(self.stopped, self.log_path.read_text(errors="replace")):
+                break
+            time.sleep(0.05)
+        if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.process.wait()
 
 
 def azurite_connection_string(queue_endpoint: str) -> str:
@@ -147,7 +155,10 @@ class LocalStack:
             "--inMemoryPersistence",
             "--skipApiVersionCheck",
         ]  # fmt: skip
-        return self._run(Service("azurite", command, r"listens on (http://\S+)")).group(1)
+        service = Service(
+            "azurite", command, r"listens on (http://\S+)", stopped="successfully closed"
+        )
+        return self._run(service).group(1)
 
     def host_environment(self) -> dict[str, str]:
         return {

@@ -11,6 +11,7 @@ import logging
 import weakref
 from dataclasses import dataclass
 
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.cosmos import PartitionKey
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 
@@ -37,7 +38,7 @@ _locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
 )
 
 
-def _credential(settings: Settings) -> object:
+def _credential(settings: Settings) -> str | AsyncTokenCredential:
     if settings.cosmos_key is not None:
         return settings.cosmos_key.get_secret_value()
     from azure.identity.aio import DefaultAzureCredential  # only needed in Azure

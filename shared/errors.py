@@ -94,7 +94,9 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 def validation_problem(error: ValidationError) -> BadRequestError:
     fields = field_errors(error.errors(include_input=False, include_url=False))
-    return BadRequestError("The request body is not a valid product.", extensions={"errors": fields})
+    return BadRequestError(
+        "The request body is not a valid product.", extensions={"errors": fields}
+    )
 
 
 _COSMOS_CLIENT_ERRORS: dict[int, type[ServiceError]] = {

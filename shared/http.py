@@ -77,7 +77,7 @@ def read_body(req: func.HttpRequest) -> bytes:
 
 
 def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_CONTENT_TYPE,)) -> Any:
-    """The request body as JSON: 413 when too large, 415 for another media type, 400 if malformed."""
+    """The body as JSON: 413 when too large, 415 for another media type, 400 if malformed."""
     body = read_body(req)
     media_type = _media_type(req)
     if media_type and media_type not in media_types:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from azure.core import MatchConditions
+from azure.core.async_paging import AsyncPageIterator
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from shared.charges import record_charge
@@ -100,27 +102,35 @@ async def delete_product(*, category_id: str, product_id: str, if_match: str | N
 
 
 def encode_continuation(token: str | None) -> str | None:
-    return base64.urlsafe_b64encode(token.encode()).decode() if token else None
+    """The SDK's continuation wrapped into an opaque, URL-safe token."""
+    if not token:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"cosmos": token}).encode()).decode()
 
 
 def decode_continuation(token: str | None) -> str | None:
     if not token:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = json.loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
+        inner = decoded["cosmos"]
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError):
         raise BadRequestError("The continuation token is not valid.") from None
+    if not isinstance(inner, str):
+        raise BadRequestError("The continuation token is not valid.")
+    return inner
 
 
 async def list_products(*, category_id: str, limit: int, continuation: str | None) -> ProductPage:
     """One page of a category's products and the token for the next page (None on the last)."""
     container = await products_container()
-    pager = container.query_items(
+    query = container.query_items(
         "SELECT * FROM c",
         partition_key=category_id,
         max_item_count=limit,
         response_hook=record_charge,
-    ).by_page(decode_continuation(continuation))
+    )
+    pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
     items: list[dict[str, Any]] = []
     async for page in pager:
         items = [strip_system_properties(item) async for item in page]

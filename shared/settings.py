@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _tls_verification_off_only_for_local_emulator(self) -> Settings:
         if not self.cosmos_verify_tls and not self.is_local_emulator:
-            raise ValueError("COSMOS_VERIFY_TLS=false is allowed only for a local emulator endpoint")
+            raise ValueError(
+                "COSMOS_VERIFY_TLS=false is allowed only for a local emulator endpoint"
+            )
         return self
 
 
@@ -58,7 +60,7 @@ def _describe(error: ValidationError) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings, loaded on first use; a missing or invalid one raises SettingsError naming it."""
+    """The settings, loaded once; a missing or invalid one raises SettingsError naming it."""
     try:
         return Settings()  # type: ignore[call-arg]  # required values come from the environment
     except ValidationError as error:

@@ -53,10 +53,14 @@ async def _serve(args: argparse.Namespace) -> None:
     listeners = [QueueListener(function, options.queues) for function in index.queues]
     polling = [asyncio.create_task(listener.run()) for listener in listeners]
 
-    print(f"Functions host listening on http://{args.host}:{port}/{options.route_prefix}", flush=True)
+    print(
+        f"Functions host listening on http://{args.host}:{port}/{options.route_prefix}", flush=True
+    )
     for function in index.http:
         methods = ",".join(sorted(function.methods))
-        logger.info("  %s: [%s] /%s/%s", function.name, methods, options.route_prefix, function.route)
+        logger.info(
+            "  %s: [%s] /%s/%s", function.name, methods, options.route_prefix, function.route
+        )
     for function in index.queues:
         logger.info("  %s: queue %s", function.name, function.queue_name)
 
@@ -73,7 +77,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("azure").setLevel(logging.WARNING)
     try:
         asyncio.run(_serve(_parse_args()))

@@ -41,7 +41,7 @@ class FunctionIndex:
 
 
 def route_pattern(route: str) -> re.Pattern[str]:
-    """A route template ('products/{categoryId}/{id}', '{id:int}', '{id?}', '{*rest}') as a regex."""
+    """A route template as a regex: 'products/{categoryId}/{id}', '{id:int}', '{id?}', '{*rest}'."""
     parts = []
     for segment in route.strip("/").split("/"):
         match = re.fullmatch(r"\{(\*?)(\w+)(?::[^}?]+)?(\??)\}", segment)
@@ -73,7 +73,9 @@ def _index_one(function: func.Function, index: FunctionIndex) -> None:
     trigger = function.get_trigger()
     data = trigger.get_dict_repr()
     others = [b for b in function.get_bindings() if b is not trigger]
-    unsupported = [b.type for b in others if not (b.type == "http" and data["type"] == "httpTrigger")]
+    unsupported = [
+        b.type for b in others if not (b.type == "http" and data["type"] == "httpTrigger")
+    ]
     if unsupported:
         raise HostConfigError(f"Function {name}: bindings {unsupported} are not supported here")
     call = _as_coroutine(function.get_user_function())

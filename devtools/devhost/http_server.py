@@ -32,7 +32,9 @@ def _match(
     return matches, True
 
 
-def _to_func_request(request: web.Request, body: bytes, route_params: dict[str, str]) -> func.HttpRequest:
+def _to_func_request(
+    request: web.Request, body: bytes, route_params: dict[str, str]
+) -> func.HttpRequest:
     return func.HttpRequest(
         method=request.method,
         url=str(request.url),

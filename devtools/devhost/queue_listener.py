@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import os
 from datetime import timedelta
@@ -52,7 +53,9 @@ class QueueListener:
         self.options = options
         connection = _connection_string(function.connection)
         self.queue = QueueClient.from_connection_string(connection, function.queue_name)
-        self.poison = QueueClient.from_connection_string(connection, f"{function.queue_name}-poison")
+        self.poison = QueueClient.from_connection_string(
+            connection, f"{function.queue_name}-poison"
+        )
         self.in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -79,16 +82,12 @@ class QueueListener:
         await self.poison.close()
 
     async def _sleep(self, delay: timedelta) -> None:
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay.total_seconds())
-        except asyncio.TimeoutError:
-            pass
 
     async def _create_if_missing(self, queue: QueueClient) -> None:
-        try:
+        with contextlib.suppress(ResourceExistsError):
             await queue.create_queue()
-        except ResourceExistsError:
-            pass
 
     async def _fetch(self) -> int:
         try:
