@@ -212,15 +212,17 @@ def main() -> None:
         use_core_tools=use_core_tools,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
     with stack:
         host = "Core Tools (func start)" if use_core_tools else "the development host"
+        api_url = stack.api_url.replace("127.0.0.1", "localhost")
         print(f"Cosmos endpoint: {stack.cosmos_endpoint}")
         print(f"Azurite queues:  http://127.0.0.1:{args.queue_port}")
-        print(f"Product API ({host}): {stack.api_url}")
+        print(f"Product API ({host}): {api_url}")
         print("Try:")
-        print(f"  curl -s {stack.api_url}/health")
+        print(f"  curl -s {api_url}/health")
         print(
-            f"  curl -s -X POST {stack.api_url}/products -H 'content-type: application/json' "
+            f"  curl -s -X POST {api_url}/products -H 'content-type: application/json' "
             """-d '{"categoryId":"bikes","name":"Road Warrior Saddle","price":65.15}'"""
         )
         print(f"Logs in {LOG_DIR.relative_to(ROOT)}/. Press Ctrl-C to stop.", flush=True)

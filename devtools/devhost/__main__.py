@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -28,6 +29,14 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the function app folder")
     return parser.parse_args()
+
+
+def _ignore_clients_left_open(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Like the Functions worker, the host exits without closing the app's long-lived clients;
+    aiohttp's complaint about that at exit is noise, anything else is reported as usual."""
+    if str(context.get("message", "")).startswith("Unclosed"):
+        return
+    loop.default_exception_handler(context)
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -66,6 +75,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_ignore_clients_left_open)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()

@@ -48,12 +48,13 @@ def _to_func_request(
 def _to_web_response(response: Any) -> web.Response:
     if not isinstance(response, func.HttpResponse):
         raise TypeError("An HTTP function must return func.HttpResponse")
-    headers = {k: v for k, v in response.headers.items()}
+    headers = dict(response.headers.items())
+    if response.status_code in (204, 304):  # no content, so no content type either
+        return web.Response(status=response.status_code, headers=headers)
     if not any(k.lower() == "content-type" for k in headers) and response.mimetype:
         charset = f"; charset={response.charset}" if response.charset else ""
         headers["Content-Type"] = f"{response.mimetype}{charset}"
-    body = response.get_body() if response.status_code not in (204, 304) else None
-    return web.Response(status=response.status_code, headers=headers, body=body)
+    return web.Response(status=response.status_code, headers=headers, body=response.get_body())
 
 
 def _not_found() -> web.Response:
