@@ -5,10 +5,12 @@ Nothing here connects to anything at import time; the Cosmos client is created o
 
 from __future__ import annotations
 
+import logging
+
 import azure.functions as func
 
-from shared import product_api, products
-from shared.http import empty_response, http_endpoint, json_response
+from shared import batch_api, import_api, imports, ingestion, product_api, products
+from shared.http import empty_response, http_endpoint, json_response, read_json
 from shared.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
@@ -89,6 +91,43 @@ async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
 async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
     deletion = await products.delete_category(category_id=req.route_params["categoryId"])
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
+
+
+@app.route(route="categories/{categoryId}/batch", methods=["POST"])
+@http_endpoint
+async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
+    category_id = req.route_params["categoryId"]
+    operations = batch_api.parse_batch(read_json(req), category_id)
+    results = await products.execute_batch(category_id=category_id, operations=operations)
+    return json_response({"results": batch_api.batch_results(results)})
+
+
+@app.route(route="imports", methods=["POST"])
+@http_endpoint
+async def start_import(req: func.HttpRequest) -> func.HttpResponse:
+    import_id, plan = await import_api.start(req)
+    body = {"importId": import_id, "records": plan.records, "messages": plan.messages}
+    return json_response(body, status=202, headers={"Location": f"/api/imports/{import_id}"})
+
+
+@app.route(route="imports/{importId}", methods=["GET"])
+@http_endpoint
+async def read_import(req: func.HttpRequest) -> func.HttpResponse:
+    progress = await imports.read_progress(import_id=req.route_params["importId"])
+    return json_response(progress.to_json())
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%INGEST_QUEUE%", connection="AzureWebJobsStorage")
+async def ingest_products(msg: func.QueueMessage) -> None:
+    """Raises (so the host delivers the message again) only when transient failures persist."""
+    summary = await ingestion.ingest(msg.get_body(), message_id=msg.id)
+    logging.info(
+        "Message %s: %s written, %s rejected%s",
+        msg.id,
+        summary.written,
+        summary.rejected,
+        " (already counted)" if summary.duplicate else "",
+    )
 
 
 @app.route(route="health", methods=["GET"])

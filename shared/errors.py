@@ -118,7 +118,11 @@ _COSMOS_DETAIL = {
 
 def cosmos_retry_after(error: CosmosHttpResponseError) -> float:
     """Seconds Cosmos asked the client to wait, from x-ms-retry-after-ms."""
-    headers = error.headers or {}
+    return _retry_after(error.headers)
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float:
+    headers = headers or {}
     raw = headers.get("x-ms-retry-after-ms") or headers.get("retry-after-ms")
     try:
         return float(raw) / 1000 if raw is not None else DEFAULT_RETRY_AFTER_SECONDS
@@ -133,15 +137,14 @@ def request_charge_of(headers: Mapping[str, str] | None) -> float:
         return 0.0
 
 
-def from_cosmos(error: CosmosHttpResponseError) -> ServiceError:
-    """Translate a Cosmos SDK error into the service error a client should see."""
-    status = error.status_code or 0
+def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> ServiceError:
+    """The service error a client should see for a Cosmos status (of a request or operation)."""
     translated: ServiceError
     if status in _COSMOS_CLIENT_ERRORS:
         translated = _COSMOS_CLIENT_ERRORS[status](_COSMOS_DETAIL[status])
     elif status == 429:
         translated = TooManyRequestsError(
-            "Cosmos DB is throttling requests; retry later.", retry_after=cosmos_retry_after(error)
+            "Cosmos DB is throttling requests; retry later.", retry_after=_retry_after(headers)
         )
     elif status in _COSMOS_TRANSIENT:
         translated = ServiceUnavailableError("Cosmos DB is temporarily unavailable; retry later.")
@@ -151,8 +154,13 @@ def from_cosmos(error: CosmosHttpResponseError) -> ServiceError:
     else:
         logger.error("Unexpected Cosmos DB status %s", status)
         translated = InternalError("The database returned an unexpected error.")
-    translated.request_charge = request_charge_of(error.headers)
+    translated.request_charge = request_charge_of(headers)
     return translated
+
+
+def from_cosmos(error: CosmosHttpResponseError) -> ServiceError:
+    """Translate a Cosmos SDK error into the service error a client should see."""
+    return for_cosmos_status(error.status_code or 0, error.headers)
 
 
 TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (

@@ -65,22 +65,22 @@ def problem_response(error: ServiceError, *, instance: str) -> func.HttpResponse
     )
 
 
-def _media_type(req: func.HttpRequest) -> str:
-    return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
-
-
-def read_body(req: func.HttpRequest) -> bytes:
+def read_body(req: func.HttpRequest, *, limit: int = MAX_BODY_BYTES) -> bytes:
     body = req.get_body() or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if len(body) > limit:
+        raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
     return body
+
+
+def media_type(req: func.HttpRequest) -> str:
+    return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
 def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_CONTENT_TYPE,)) -> Any:
     """The body as JSON: 413 when too large, 415 for another media type, 400 if malformed."""
     body = read_body(req)
-    media_type = _media_type(req)
-    if media_type and media_type not in media_types:
+    sent_type = media_type(req)
+    if sent_type and sent_type not in media_types:
         raise UnsupportedMediaTypeError(f"Send the body as {' or '.join(media_types)}.")
     try:
         return json.loads(body)

@@ -10,16 +10,18 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncPageIterator
-from azure.cosmos.exceptions import CosmosHttpResponseError
+from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
-from shared.charges import record_charge
+from shared.batch_api import batch_failure
+from shared.charges import add_charge, record_charge
 from shared.cosmos import products_container
-from shared.errors import BadRequestError
+from shared.errors import BadRequestError, request_charge_of
 from shared.models import Product, ProductCreate, strip_system_properties
 
 logger = logging.getLogger(__name__)
@@ -136,6 +138,21 @@ async def list_products(*, category_id: str, limit: int, continuation: str | Non
         items = [strip_system_properties(item) async for item in page]
         break
     return ProductPage(items=items, continuation=encode_continuation(pager.continuation_token))
+
+
+async def execute_batch(
+    *, category_id: str, operations: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Run a transactional batch in one category; a failed operation fails it as a whole."""
+    container = await products_container()
+    try:
+        results = await container.execute_item_batch(
+            list(operations), partition_key=category_id, response_hook=record_charge
+        )
+    except CosmosBatchOperationError as error:
+        add_charge(request_charge_of(error.headers))
+        raise batch_failure(error) from None
+    return list(results)
 
 
 async def _delete_in_batches(category_id: str) -> int:

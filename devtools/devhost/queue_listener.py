@@ -17,8 +17,8 @@ import logging
 import os
 from datetime import timedelta
 
-import azure.functions as func
 from azure.core.exceptions import ResourceExistsError
+from azure.functions.queue import QueueMessage as FunctionsQueueMessage
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
@@ -37,6 +37,12 @@ def _connection_string(setting: str) -> str:
     if not value:
         raise HostConfigError(f"Queue trigger connection setting {setting} is not set")
     return value
+
+
+def describe(error: BaseException) -> str:
+    """The error's type and first line, never a stack trace."""
+    first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
 
 
 def decode_body(content: str, encoding: str) -> bytes:
@@ -119,7 +125,7 @@ class QueueListener:
         try:
             await self.function.call(**{self.function.binding_name: self._to_func(message, body)})
         except Exception as error:  # noqa: BLE001 - any failure counts toward the dequeue limit
-            logger.warning("Function %s failed: %s", self.function.name, type(error).__name__)
+            logger.warning("Function %s failed: %s", self.function.name, describe(error))
             await self._failed(message)
         else:
             await self.queue.delete_message(message.id, message.pop_receipt)
@@ -145,8 +151,9 @@ class QueueListener:
             message.dequeue_count,
         )
 
-    def _to_func(self, message: QueueMessage, body: bytes) -> func.QueueMessage:
-        return func.QueueMessage(
+    def _to_func(self, message: QueueMessage, body: bytes) -> FunctionsQueueMessage:
+        """The worker's own message type, which carries the dequeue count and times."""
+        return FunctionsQueueMessage(
             id=message.id,
             body=body,
             dequeue_count=message.dequeue_count,

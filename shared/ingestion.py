@@ -1,0 +1,161 @@
+"""Ingest one queue message of products: validate, write in batches, report every reject.
+
+Every record ends as written or as an entry in the rejects queue, or the message fails as a
+whole (raising `RetryLater`) so that the host delivers it again; after the maximum dequeue count
+the host moves it to the poison queue. Records are upserts, so a redelivery is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared import imports, queues
+from shared.batch_writer import BatchWriter, OutcomeKind, Record
+from shared.cosmos import products_container
+from shared.errors import field_errors
+from shared.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage, MalformedMessage, parse_message
+from shared.models import Product
+from shared.retries import RetryBudget
+from shared.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+ID_NAMESPACE = uuid.UUID("4f3a1c52-8d0e-4b7a-9f61-2c5e7d9a0b13")
+
+
+class RetryLater(Exception):
+    """Transient failures outlasted the retry budget; the host should deliver the message again."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    index: int | None
+    status: int
+    reason: str
+    record: Any = None
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    written: int
+    rejected: int
+    duplicate: bool = False
+
+
+def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
+    """Records without an id get one derived from where they came from, so that a redelivery
+    upserts the same item instead of creating another."""
+    origin = f"{message.import_id}/{message.part}" if message.import_id else message_id
+    return str(uuid.uuid5(ID_NAMESPACE, f"{origin}/{index}"))
+
+
+def validate_records(message: IngestMessage, message_id: str) -> tuple[list[Record], list[Reject]]:
+    records: list[Record] = []
+    rejects: list[Reject] = []
+    for index, raw in enumerate(message.records):
+        if not isinstance(raw, dict):
+            rejects.append(Reject(index, 400, "a product must be a JSON object", record=raw))
+            continue
+        try:
+            data = {"id": _derived_id(message, message_id, index), **raw}
+            records.append(Record(index=index, item=Product.model_validate(data).to_item()))
+        except ValidationError as error:
+            problems = field_errors(error.errors(include_input=False, include_url=False))
+            reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+            rejects.append(Reject(index, 400, reason, record=raw))
+    return records, rejects
+
+
+def reject_entry(reject: Reject, message: IngestMessage | None, message_id: str) -> str:
+    """The rejects queue entry, trimmed so that it always fits in a queue message."""
+    entry: dict[str, Any] = {
+        "importId": message.import_id if message else None,
+        "part": message.part if message else None,
+        "messageId": message_id,
+        "index": reject.index,
+        "status": reject.status,
+        "reason": reject.reason,
+    }
+    if reject.raw is not None:
+        entry["raw"] = reject.raw
+    else:
+        entry["record"] = reject.record
+    text = json.dumps(entry)
+    if len(text.encode()) > MAX_MESSAGE_JSON_BYTES:
+        kept = {k: v for k, v in entry.items() if k not in ("record", "raw")}
+        kept["truncated"] = json.dumps(entry.get("record", entry.get("raw")))[:32_000]
+        text = json.dumps(kept)
+    return text
+
+
+async def send_rejects(
+    rejects: Sequence[Reject], message: IngestMessage | None, message_id: str
+) -> None:
+    queue = get_settings().rejects_queue
+    for reject in rejects:
+        await queues.send(queue, reject_entry(reject, message, message_id))
+
+
+async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
+    """Process one message. Raises RetryLater when the host should deliver it again."""
+    try:
+        message = parse_message(body)
+    except MalformedMessage as error:
+        raw = body.decode("utf-8", errors="replace")
+        await send_rejects([Reject(None, 400, str(error), raw=raw)], None, message_id)
+        return IngestSummary(written=0, rejected=1)
+    tracked = message.import_id is not None and message.part is not None
+    if tracked and await _already_counted(message):
+        return IngestSummary(written=0, rejected=0, duplicate=True)
+    return await _write_and_report(message, message_id, tracked=tracked)
+
+
+async def _already_counted(message: IngestMessage) -> bool:
+    assert message.import_id is not None and message.part is not None
+    if not await imports.part_recorded(import_id=message.import_id, part=message.part):
+        return False
+    logger.info("Part %s of import %s was already counted", message.part, message.import_id)
+    await imports.note_duplicate_delivery(import_id=message.import_id)
+    return True
+
+
+async def _write_and_report(
+    message: IngestMessage, message_id: str, *, tracked: bool
+) -> IngestSummary:
+    settings = get_settings()
+    records, rejects = validate_records(message, message_id)
+    budget = RetryBudget(seconds=settings.writer_retry_budget_seconds)
+    writer = BatchWriter(
+        await products_container(), concurrency=settings.writer_concurrency, budget=budget
+    )
+    report = await writer.write(records)
+    retry = report.of_kind(OutcomeKind.RETRY)
+    if retry:
+        raise RetryLater(f"{len(retry)} records hit transient failures: {retry[0].reason}")
+    by_index = {record.index: record for record in records}
+    for outcome in report.of_kind(OutcomeKind.REJECTED):
+        record = by_index[outcome.index].item
+        rejects.append(Reject(outcome.index, outcome.status or 500, outcome.reason or "", record))
+    await send_rejects(sorted(rejects, key=lambda r: r.index or 0), message, message_id)
+    written = len(report.of_kind(OutcomeKind.WRITTEN))
+    if tracked:
+        assert message.import_id is not None and message.part is not None
+        import_id, part = message.import_id, message.part
+        await budget.call(
+            lambda: imports.record_part(
+                import_id=import_id,
+                part=part,
+                message_id=message_id,
+                written=written,
+                rejected=len(rejects),
+            )
+        )
+    return IngestSummary(written=written, rejected=len(rejects))

@@ -1,0 +1,57 @@
+"""The ingestion queue's message format.
+
+A message is JSON, base64-encoded on the queue (the Functions default), in one of three shapes:
+`{"importId": "...", "part": 0, "products": [...]}` (what POST /api/imports sends), a JSON array
+of products, or a single product object.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+# A queue message is at most 64 KiB; base64 makes 4 bytes of 3, so the JSON must stay under 48 KiB.
+MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512  # headroom for the envelope
+
+
+class MalformedMessage(ValueError):
+    """The message is not JSON or not one of the accepted shapes."""
+
+
+@dataclass(frozen=True)
+class IngestMessage:
+    records: list[Any]
+    import_id: str | None = None
+    part: int | None = None
+
+
+def _import_envelope(data: dict[str, Any]) -> IngestMessage:
+    products, import_id, part = data["products"], data.get("importId"), data.get("part")
+    if not isinstance(products, list):
+        raise MalformedMessage("products must be a JSON array")
+    if import_id is not None and (not isinstance(import_id, str) or not import_id):
+        raise MalformedMessage("importId must be a non-empty string")
+    if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 0):
+        raise MalformedMessage("part must be a non-negative integer")
+    return IngestMessage(records=products, import_id=import_id, part=part)
+
+
+def parse_message(body: bytes) -> IngestMessage:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedMessage(f"message is not valid JSON: {error}") from None
+    if isinstance(data, list):
+        return IngestMessage(records=data)
+    if isinstance(data, dict) and "products" in data:
+        return _import_envelope(data)
+    if isinstance(data, dict):
+        return IngestMessage(records=[data])
+    raise MalformedMessage("message must be a product, an array of products or an import part")
+
+
+def import_message(import_id: str, part: int, serialized_records: list[str]) -> str:
+    """The JSON text of one import part from already-serialized records."""
+    envelope = json.dumps({"importId": import_id, "part": part})[:-1]
+    return f'{envelope}, "products": [{",".join(serialized_records)}]}}'
