@@ -66,6 +66,7 @@ function createHandler({ account, faults, stats, capabilities }) {
       if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
       const fault = faults.pick();
       if (fault) {
+        stats.recordFault(fault.status);
         req.resume();
         Object.entries(fault.headers).forEach(([name, value]) => res.setHeader(name, value));
         return send(req, res, fault.status, fault.body, 0);

@@ -124,12 +124,14 @@ class Action(StrEnum):
 
 
 def decide(error: BaseException, batch_size: int) -> Action:
+    if isinstance(error, CosmosBatchOperationError):  # not a CosmosHttpResponseError subclass
+        if error.status_code == 429 or error.status_code in TRANSIENT_STATUSES:
+            return Action.WAIT_AND_RETRY
+        return Action.REJECT_FAILED_OPERATION
     if isinstance(error, CosmosHttpResponseError):
         status = error.status_code
         if status == 429 or status in TRANSIENT_STATUSES:
             return Action.WAIT_AND_RETRY
-        if isinstance(error, CosmosBatchOperationError):
-            return Action.REJECT_FAILED_OPERATION
         if status in (400, 413):
             return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
         return Action.GIVE_UP

@@ -13,8 +13,8 @@ from http import HTTPStatus
 from typing import Any
 
 import aiohttp
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-from azure.cosmos.exceptions import CosmosHttpResponseError
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
@@ -116,9 +116,9 @@ _COSMOS_DETAIL = {
 }
 
 
-def cosmos_retry_after(error: CosmosHttpResponseError) -> float:
+def cosmos_retry_after(error: HttpResponseError) -> float:
     """Seconds Cosmos asked the client to wait, from x-ms-retry-after-ms."""
-    return _retry_after(error.headers)
+    return _retry_after(getattr(error, "headers", None))
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float:
@@ -178,6 +178,8 @@ def to_service_error(error: BaseException) -> ServiceError:
         return error
     if isinstance(error, CosmosHttpResponseError):
         return from_cosmos(error)
+    if isinstance(error, CosmosBatchOperationError):  # not a CosmosHttpResponseError subclass
+        return for_cosmos_status(error.status_code or 0, error.headers)
     if isinstance(error, ValidationError):
         return validation_problem(error)
     if isinstance(error, TRANSIENT_EXCEPTIONS):

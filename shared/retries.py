@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from azure.cosmos.exceptions import CosmosHttpResponseError
+from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from shared.errors import TRANSIENT_EXCEPTIONS, cosmos_retry_after
 
@@ -33,15 +33,19 @@ class RetryBudgetExhausted(Exception):
         self.last_error = last_error
 
 
+# CosmosBatchOperationError is an HttpResponseError but not a CosmosHttpResponseError.
+COSMOS_ERRORS = (CosmosHttpResponseError, CosmosBatchOperationError)
+
+
 def describe(error: BaseException) -> str:
-    if isinstance(error, CosmosHttpResponseError):
+    if isinstance(error, COSMOS_ERRORS):
         return f"Cosmos DB status {error.status_code}"
     return type(error).__name__
 
 
 def retry_delay(error: BaseException, attempt: int, backoff: Backoff) -> float | None:
     """Seconds to wait before retrying after `error`, or None when it is not worth retrying."""
-    if isinstance(error, CosmosHttpResponseError):
+    if isinstance(error, COSMOS_ERRORS):
         if error.status_code == THROTTLED:
             return cosmos_retry_after(error)
         if error.status_code in TRANSIENT_STATUSES:

@@ -4,16 +4,21 @@ const { readJson, problem } = require("./http");
 
 function createStats() {
   let counts = {};
+  let faults = {};
   return {
     record(kind) {
       counts[kind] = (counts[kind] || 0) + 1;
     },
+    recordFault(status) {
+      faults[status] = (faults[status] || 0) + 1;
+    },
     snapshot() {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-      return { total, byKind: { ...counts } };
+      return { total, byKind: { ...counts }, faultsInjected: { ...faults } };
     },
     reset() {
       counts = {};
+      faults = {};
     }
   };
 }

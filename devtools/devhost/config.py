@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -86,8 +87,26 @@ class HostOptions:
     queues: QueueOptions
 
 
+HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
+
+
+def apply_overrides(host_json: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Apply `AzureFunctionsJobHost__a__b=value` settings over host.json, as the host does."""
+    for name, value in environ.items():
+        if not name.startswith(HOST_OVERRIDE_PREFIX):
+            continue
+        *parents, leaf = name[len(HOST_OVERRIDE_PREFIX) :].split("__")
+        section = host_json
+        for key in parents:
+            existing = next((k for k in section if k.lower() == key.lower()), key)
+            section = section.setdefault(existing, {})
+        existing_leaf = next((k for k in section if k.lower() == leaf.lower()), leaf)
+        section[existing_leaf] = value
+    return host_json
+
+
 def load_host_options(root: Path) -> HostOptions:
-    host_json = json.loads((root / "host.json").read_text())
+    host_json = apply_overrides(json.loads((root / "host.json").read_text()), os.environ)
     extensions = host_json.get("extensions", {})
     prefix = str(extensions.get("http", {}).get("routePrefix", "api")).strip("/")
     return HostOptions(

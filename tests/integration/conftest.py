@@ -3,14 +3,21 @@ ports, started once per session; clients to reach them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import base64
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 import requests
+from azure.core.exceptions import ResourceExistsError
 from azure.cosmos import CosmosClient
+from azure.storage.queue import QueueClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
+
+T = TypeVar("T")
 
 
 class Api:
@@ -68,9 +75,17 @@ class Emulator:
         self._call("PUT", "capabilities", capabilities)
 
 
+# Short delays so that retries and poison handling finish within a test, not minutes.
+FAST_RETRY_SETTINGS = {
+    "WRITER_RETRY_BUDGET_SECONDS": "2",
+    "AzureFunctionsJobHost__extensions__queues__visibilityTimeout": "00:00:01",
+    "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.5",
+}
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack() as running:
+    with LocalStack(app_settings=FAST_RETRY_SETTINGS) as running:
         yield running
 
 
@@ -86,6 +101,53 @@ def emulator(stack: LocalStack) -> Iterator[Emulator]:
     yield controls
     controls.clear_faults()
     controls.set_capabilities(partitionKeyDelete=True)
+
+
+class Queues:
+    """Real queues in Azurite, base64 text as the Functions host reads and writes them."""
+
+    def __init__(self, connection: str) -> None:
+        self.connection = connection
+
+    def client(self, name: str) -> QueueClient:
+        client = QueueClient.from_connection_string(self.connection, name)
+        with contextlib.suppress(ResourceExistsError):
+            client.create_queue()
+        return client
+
+    def send_text(self, name: str, text: str) -> None:
+        """Send `text` base64-encoded, as the trigger expects."""
+        self.client(name).send_message(base64.b64encode(text.encode()).decode())
+
+    def send_raw(self, name: str, content: str) -> None:
+        self.client(name).send_message(content)
+
+    def drain(self, name: str) -> list[str]:
+        """Every message now in the queue, base64-decoded; the queue is left empty."""
+        client, texts = self.client(name), []
+        while True:
+            batch = list(client.receive_messages(max_messages=32, visibility_timeout=30))
+            if not batch:
+                return texts
+            for message in batch:
+                texts.append(base64.b64decode(message.content).decode())
+                client.delete_message(message)
+
+
+@pytest.fixture(scope="session")
+def queues(stack: LocalStack) -> Queues:
+    return Queues(stack.storage_connection)
+
+
+def wait_for(condition: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
+    """Poll until `condition` returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import function_app
+
+
+@cache
+def functions() -> list[Any]:
+    """The app's functions; get_functions() may be called only once per app."""
+    return function_app.app.get_functions()
 
 
 def routes() -> dict[str, tuple[str, frozenset[str]]]:
     indexed = {}
-    for function in function_app.app.get_functions():
+    for function in functions():
         trigger = function.get_trigger().get_dict_repr()
         if trigger["type"] == "httpTrigger":
             methods = frozenset(str(getattr(m, "value", m)) for m in trigger["methods"])
@@ -22,5 +31,19 @@ def test_every_product_route_is_indexed() -> None:
         "delete_product": ("products/{categoryId}/{id}", frozenset({"DELETE"})),
         "list_category_products": ("categories/{categoryId}/products", frozenset({"GET"})),
         "delete_category_products": ("categories/{categoryId}/products", frozenset({"DELETE"})),
+        "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST"})),
+        "start_import": ("imports", frozenset({"POST"})),
+        "read_import": ("imports/{importId}", frozenset({"GET"})),
         "health": ("health", frozenset({"GET"})),
     }
+
+
+def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
+    triggers = {
+        function.get_function_name(): function.get_trigger().get_dict_repr()
+        for function in functions()
+    }
+    ingest = triggers["ingest_products"]
+    assert ingest["type"] == "queueTrigger"
+    assert ingest["queueName"] == "%INGEST_QUEUE%"
+    assert ingest["connection"] == "AzureWebJobsStorage"

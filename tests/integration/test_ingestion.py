@@ -1,0 +1,284 @@
+"""Queue ingestion end to end: POST /api/imports, Azurite, the queue trigger, batches, emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from typing import Any
+
+import pytest
+from azure.cosmos import CosmosClient
+from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
+
+from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.batch_writer import BatchWriter, OutcomeKind, Record
+from shared.retries import RetryBudget
+from tests.factories import unique
+from tests.integration.conftest import Api, Emulator, Queues, wait_for
+
+INGEST_QUEUE = "product-ingest"
+REJECTS_QUEUE = "product-ingest-rejects"
+POISON_QUEUE = "product-ingest-poison"
+
+
+def catalog(count: int, *, categories: int, invalid_every: int = 0) -> list[dict[str, Any]]:
+    """The lab's workload: uuid ids, a word as name, price 10-1000, a few dozen categories."""
+    prefix = unique("cat")
+    products = [
+        {
+            "id": str(uuid.uuid4()),
+            "categoryId": f"{prefix}-{n % categories}",
+            "name": random.choice(["saddle", "helmet", "chain", "pedal", "bell"]),
+            "price": round(random.uniform(10, 1000), 2),
+        }
+        for n in range(count)
+    ]
+    if invalid_every:
+        for n in range(0, count, invalid_every):
+            products[n]["price"] = -1  # invalid: a negative price
+    return products
+
+
+def container(cosmos: CosmosClient) -> Any:
+    return cosmos.get_database_client("cosmicworks").get_container_client("products")
+
+
+def stored_count(cosmos: CosmosClient, categories: set[str]) -> int:
+    products = container(cosmos)
+    return sum(
+        next(iter(products.query_items("SELECT VALUE COUNT(1) FROM c", partition_key=category)))
+        for category in categories
+    )
+
+
+def start_import(api: Api, products: list[dict[str, Any]]) -> str:
+    response = api.post("/imports", json=products)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["records"] == len(products) and body["messages"] >= 1
+    assert response.headers["Location"] == f"/api/imports/{body['importId']}"
+    return str(body["importId"])
+
+
+def finished(api: Api, import_id: str, timeout: float = 90) -> dict[str, Any]:
+    def progress() -> dict[str, Any] | None:
+        current = api.get(f"/imports/{import_id}").json()
+        return current if current["state"] != "running" else None
+
+    return wait_for(progress, timeout=timeout, what=f"import {import_id} to finish")
+
+
+def rejects_of(queues: Queues, import_id: str) -> list[dict[str, Any]]:
+    entries = [json.loads(text) for text in queues.drain(REJECTS_QUEUE)]
+    return [entry for entry in entries if entry.get("importId") == import_id]
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+def test_import_stores_exactly_the_valid_products_and_rejects_the_rest_with_reasons(
+    api: Api, cosmos: CosmosClient, queues: Queues
+) -> None:
+    products = catalog(5000, categories=40, invalid_every=100)
+    import_id = start_import(api, products)
+
+    progress = finished(api, import_id)
+    assert progress["state"] == "completedWithRejects"
+    assert (progress["records"], progress["written"], progress["rejected"]) == (5000, 4950, 50)
+    assert progress["messagesDone"] == progress["messages"]
+
+    assert stored_count(cosmos, {p["categoryId"] for p in products}) == 4950
+    rejects = rejects_of(queues, import_id)
+    invalid_ids = {products[n]["id"] for n in range(0, 5000, 100)}
+    assert {entry["record"]["id"] for entry in rejects} == invalid_ids
+    assert len(rejects) == 50
+    assert all(entry["status"] == 400 and "price" in entry["reason"] for entry in rejects)
+    assert all(entry["messageId"] and entry["index"] is not None for entry in rejects)
+
+
+def test_an_import_without_rejects_completes(api: Api) -> None:
+    import_id = start_import(api, catalog(300, categories=3))
+    progress = finished(api, import_id)
+    assert (progress["state"], progress["written"], progress["rejected"]) == ("completed", 300, 0)
+
+
+def test_ndjson_import_is_accepted(api: Api) -> None:
+    products = catalog(50, categories=2)
+    body = "\n".join(json.dumps(p) for p in products) + "\n"
+    response = api.post("/imports", data=body, headers={"content-type": "application/x-ndjson"})
+    assert response.status_code == 202
+    assert finished(api, response.json()["importId"])["written"] == 50
+
+
+def test_import_request_errors(api: Api) -> None:
+    assert (
+        api.post("/imports", data=b"[{", headers={"content-type": "application/json"}).status_code
+        == 400
+    )
+    assert api.post("/imports", json=[]).status_code == 400
+    assert api.post("/imports", json={"products": []}).status_code == 400
+    assert api.post("/imports", data=b"x", headers={"content-type": "text/csv"}).status_code == 415
+    assert api.get(f"/imports/{uuid.uuid4()}").status_code == 404
+
+
+def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
+    api: Api, cosmos: CosmosClient, queues: Queues
+) -> None:
+    products = catalog(200, categories=1)
+    import_id = start_import(api, products)
+    first = finished(api, import_id)
+    assert first["messages"] == 1
+
+    again = {"importId": import_id, "part": 0, "products": products}
+    queues.send_text(INGEST_QUEUE, json.dumps(again))
+    wait_for(
+        lambda: api.get(f"/imports/{import_id}").json()["duplicateDeliveries"] == 1,
+        what="the second delivery to be noticed",
+    )
+    progress = api.get(f"/imports/{import_id}").json()
+    assert (progress["written"], progress["rejected"], progress["messagesDone"]) == (200, 0, 1)
+    assert stored_count(cosmos, {products[0]["categoryId"]}) == 200
+
+
+@pytest.mark.slow
+def test_import_under_injected_429s_and_503s_ends_with_the_same_counts(
+    api: Api, cosmos: CosmosClient, queues: Queues, emulator: Emulator
+) -> None:
+    products = catalog(5000, categories=40, invalid_every=100)
+    emulator.reset_stats()
+    emulator.inject_faults(rate=0.2, statuses=[429, 503], retryAfterMs=20)
+    import_id = wait_for(lambda: _try_start_import(api, products), what="the import to be accepted")
+
+    progress = finished(api, import_id, timeout=180)
+    emulator.clear_faults()
+    injected = emulator.stats()["faultsInjected"]
+    assert injected.get("429", 0) > 10 and injected.get("503", 0) > 10
+    assert (progress["written"], progress["rejected"], progress["state"]) == (
+        4950,
+        50,
+        "completedWithRejects",
+    )
+    assert stored_count(cosmos, {p["categoryId"] for p in products}) == 4950
+    rejects = rejects_of(queues, import_id)
+    # Rejects are at least once: a part retried after its rejects were sent sends them again.
+    assert {entry["record"]["id"] for entry in rejects} == {
+        products[n]["id"] for n in range(0, 5000, 100)
+    }
+
+
+def _try_start_import(api: Api, products: list[dict[str, Any]]) -> str | None:
+    response = api.post("/imports", json=products)
+    if response.status_code in (429, 503):
+        assert "Retry-After" in response.headers
+        return None
+    assert response.status_code == 202, response.text
+    return str(response.json()["importId"])
+
+
+# --- messages sent straight to the queue -------------------------------------------------------
+
+
+def test_message_that_is_not_json_becomes_one_reject_with_its_raw_text(queues: Queues) -> None:
+    queues.drain(REJECTS_QUEUE)
+    marker = unique("garbage")
+    queues.send_text(INGEST_QUEUE, f"this is not json {marker}")
+    entries = wait_for(
+        lambda: [json.loads(t) for t in queues.drain(REJECTS_QUEUE) if marker in t],
+        what="the reject entry",
+    )
+    assert len(entries) == 1
+    assert entries[0]["raw"] == f"this is not json {marker}"
+    assert "not valid JSON" in entries[0]["reason"] and entries[0]["status"] == 400
+    assert not [t for t in queues.drain(POISON_QUEUE) if marker in t]
+
+
+def test_message_of_the_wrong_shape_becomes_one_reject(queues: Queues) -> None:
+    marker = unique("shape")
+    queues.send_text(INGEST_QUEUE, json.dumps({"importId": marker, "part": 0, "products": "nope"}))
+    entries = wait_for(
+        lambda: [json.loads(t) for t in queues.drain(REJECTS_QUEUE) if marker in t],
+        what="the reject entry",
+    )
+    assert len(entries) == 1 and "products must be a JSON array" in entries[0]["reason"]
+
+
+def test_bare_product_and_bare_array_messages_are_written(api: Api, queues: Queues) -> None:
+    single, *many = catalog(3, categories=1)
+    queues.send_text(INGEST_QUEUE, json.dumps(single))
+    queues.send_text(INGEST_QUEUE, json.dumps(many))
+    for product in (single, *many):
+        path = f"/products/{product['categoryId']}/{product['id']}"
+        wait_for(lambda p=path: api.get(p).status_code == 200, what=f"{path} to be written")
+
+
+def test_single_category_message_reaches_cosmos_as_one_batch_per_100_records(
+    api: Api, cosmos: CosmosClient, queues: Queues, emulator: Emulator
+) -> None:
+    products = catalog(300, categories=1)
+    category = products[0]["categoryId"]
+    emulator.reset_stats()
+    queues.send_text(INGEST_QUEUE, json.dumps(products))
+    wait_for(lambda: stored_count(cosmos, {category}) == 300, what="300 products")
+    assert emulator.stats()["byKind"]["batch"] == 3
+
+
+def test_message_that_can_never_succeed_ends_in_the_poison_queue(
+    queues: Queues, emulator: Emulator
+) -> None:
+    marker = unique("doomed")
+    emulator.inject_faults(rate=1.0, statuses=[503])
+    queues.send_text(
+        INGEST_QUEUE, json.dumps({"id": marker, "categoryId": "c", "name": "n", "price": 1})
+    )
+    poisoned = wait_for(
+        lambda: [t for t in queues.drain(POISON_QUEUE) if marker in t],
+        timeout=120,
+        what="the message in the poison queue",
+    )
+    assert len(poisoned) == 1
+    assert json.loads(poisoned[0])["id"] == marker
+
+
+def test_message_that_is_not_base64_ends_in_the_poison_queue(queues: Queues) -> None:
+    marker = unique("raw")
+    queues.send_raw(INGEST_QUEUE, f"{{not base64 {marker}}}")
+    wait_for(
+        lambda: [m for m in _raw_messages(queues, POISON_QUEUE) if marker in m],
+        timeout=60,
+        what="the undecodable message in the poison queue",
+    )
+
+
+def _raw_messages(queues: Queues, name: str) -> list[str]:
+    client = queues.client(name)
+    found = []
+    for message in client.receive_messages(max_messages=32, visibility_timeout=30):
+        found.append(message.content)
+        client.delete_message(message)
+    return found
+
+
+# --- the batch writer against the emulator ------------------------------------------------------
+
+
+def test_writer_sends_1000_records_of_one_category_as_10_batches(
+    stack: LocalStack, cosmos: CosmosClient, emulator: Emulator
+) -> None:
+    products = catalog(1000, categories=1)
+    records = [Record(index=n, item=product) for n, product in enumerate(products)]
+
+    async def write() -> Any:
+        async with AsyncCosmosClient(
+            stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
+        ) as client:
+            target = client.get_database_client("cosmicworks").get_container_client("products")
+            writer = BatchWriter(target, concurrency=4, budget=RetryBudget(seconds=10))
+            return await writer.write(records)
+
+    emulator.reset_stats()
+    report = asyncio.run(write())
+    assert len(report.of_kind(OutcomeKind.WRITTEN)) == 1000
+    assert emulator.stats()["byKind"] == {"batch": 10}
+    assert stored_count(cosmos, {products[0]["categoryId"]}) == 1000

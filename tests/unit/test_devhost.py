@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from devtools.devhost.config import HostConfigError, QueueOptions, apply_overrides, parse_timespan
+from devtools.devhost.functions import route_pattern
+
+
+@pytest.mark.parametrize(
+    ("route", "path", "values"),
+    [
+        ("products/{categoryId}/{id}", "/products/bikes/42", {"categoryId": "bikes", "id": "42"}),
+        ("products/{categoryId}/{id}", "/PRODUCTS/bikes/42/", {"categoryId": "bikes", "id": "42"}),
+        ("items/{id:int}", "/items/7", {"id": "7"}),
+        ("items/{id?}", "/items", {"id": None}),
+        ("files/{*rest}", "/files/a/b/c", {"rest": "a/b/c"}),
+    ],
+)
+def test_route_templates_match_like_the_host(
+    route: str, path: str, values: dict[str, object]
+) -> None:
+    match = route_pattern(route).fullmatch(path)
+    assert match is not None and match.groupdict() == values
+
+
+def test_route_templates_do_not_match_other_paths() -> None:
+    assert route_pattern("products/{categoryId}/{id}").fullmatch("/products/bikes") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("00:00:02", timedelta(seconds=2)),
+        ("00:01:00", timedelta(minutes=1)),
+        ("00:00:00.5", timedelta(milliseconds=500)),
+        ("1.02:00:00", timedelta(days=1, hours=2)),
+    ],
+)
+def test_host_json_timespans(text: str, expected: timedelta) -> None:
+    assert parse_timespan(text) == expected
+
+
+def test_queue_options_default_like_the_host() -> None:
+    options = QueueOptions.from_host_json({"batchSize": 32})
+    assert options.new_batch_threshold == 16 and options.max_dequeue_count == 5
+    assert options.message_encoding == "base64"
+
+
+def test_unknown_message_encoding_is_refused() -> None:
+    with pytest.raises(HostConfigError):
+        QueueOptions.from_host_json({"messageEncoding": "utf16"})
+
+
+def test_environment_overrides_host_json_settings() -> None:
+    host_json = {"extensions": {"queues": {"maxDequeueCount": 5}}}
+    env = {"AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "2", "OTHER": "x"}
+    assert apply_overrides(host_json, env) == {"extensions": {"queues": {"maxDequeueCount": "2"}}}
