@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from azure.cosmos.aio import ContainerProxy
@@ -51,8 +52,9 @@ class Record:
     def partition_key(self) -> str:
         return str(self.item["categoryId"])
 
-    @property
+    @cached_property
     def size(self) -> int:
+        """Bytes this record adds to a batch request (computed once; items are not mutated)."""
         return len(json.dumps(self.item, separators=(",", ":")).encode()) + OPERATION_OVERHEAD_BYTES
 
 
