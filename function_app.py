@@ -36,7 +36,7 @@ async def create_product(req: func.HttpRequest) -> func.HttpResponse:
 async def read_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = product_api.product_key(req)
     stored = await products.read_product(category_id=category_id, product_id=product_id)
-    if req.headers.get("if-none-match") == stored.etag:
+    if product_api.matches_if_none_match(req, stored.etag):
         return empty_response(status=304, headers=_product_headers(stored))
     return json_response(stored.item, headers=_product_headers(stored))
 

@@ -73,7 +73,11 @@ async def _ensure_resources(settings: Settings, client: CosmosClient) -> Databas
 async def _connect(settings: Settings) -> _Clients:
     client = _build_client(settings)
     if settings.cosmos_create_if_missing:
-        database = await _ensure_resources(settings, client)
+        try:
+            database = await _ensure_resources(settings, client)
+        except BaseException:
+            await client.close()  # the next invocation tries again with a new client
+            raise
     else:
         database = client.get_database_client(settings.cosmos_database)
     return _Clients(

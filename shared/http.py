@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -120,7 +121,4 @@ def http_endpoint(handler: Handler) -> Handler:
 
 
 def _path_of(req: func.HttpRequest) -> str:
-    url = req.url or ""
-    after_scheme = url.split("://", 1)[-1]
-    path = "/" + after_scheme.split("/", 1)[1] if "/" in after_scheme else "/"
-    return path.split("?", 1)[0]
+    return urlsplit(req.url or "").path or "/"

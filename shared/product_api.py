@@ -26,6 +26,15 @@ def if_match(req: func.HttpRequest) -> str | None:
     return None if value in (None, "", "*") else value
 
 
+def matches_if_none_match(req: func.HttpRequest, etag: str) -> bool:
+    """Whether If-None-Match names the current ETag: '*', or a list of (weak or strong) tags."""
+    header = req.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
 def parse_create(req: func.HttpRequest) -> ProductCreate:
     try:
         return ProductCreate.model_validate(read_json_object(req))

@@ -189,7 +189,10 @@ async def delete_category(*, category_id: str) -> CategoryDeletion:
     return CategoryDeletion(method="batch", deleted=await _delete_in_batches(category_id))
 
 
+HEALTH_TIMEOUT_SECONDS = 5
+
+
 async def check_health() -> None:
-    """Raise unless Cosmos DB answers a read of the products container."""
+    """Raise unless Cosmos DB answers a read of the products container within a few seconds."""
     container = await products_container()
-    await container.read(response_hook=record_charge)
+    await container.read(timeout=HEALTH_TIMEOUT_SECONDS, response_hook=record_charge)

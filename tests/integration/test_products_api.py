@@ -386,3 +386,9 @@ def test_unknown_route_returns_404_and_wrong_method_405(api: Api) -> None:
     response = api.post("/health")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_if_none_match_accepts_lists_weak_tags_and_star(api: Api) -> None:
+    created = create(api)
+    for header in (f'"other", {created["etag"]}', f"W/{created['etag']}", "*"):
+        assert api.get(path_of(created), headers={"If-None-Match": header}).status_code == 304

@@ -57,3 +57,32 @@ def test_environment_overrides_host_json_settings() -> None:
     host_json = {"extensions": {"queues": {"maxDequeueCount": 5}}}
     env = {"AzureFunctionsJobHost__extensions__queues__maxDequeueCount": "2", "OTHER": "x"}
     assert apply_overrides(host_json, env) == {"extensions": {"queues": {"maxDequeueCount": "2"}}}
+
+
+def test_unsupported_triggers_are_refused_with_the_function_named() -> None:
+    import azure.functions as func
+
+    from devtools.devhost.functions import index_functions
+
+    app = func.FunctionApp()
+
+    @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
+    def cleanup(timer: func.TimerRequest) -> None: ...
+
+    with pytest.raises(HostConfigError, match=r"cleanup.*timerTrigger"):
+        index_functions(app)
+
+
+def test_unsupported_bindings_are_refused() -> None:
+    import azure.functions as func
+
+    from devtools.devhost.functions import index_functions
+
+    app = func.FunctionApp()
+
+    @app.route(route="x")
+    @app.queue_output(arg_name="out", queue_name="q", connection="AzureWebJobsStorage")
+    def send(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse: ...
+
+    with pytest.raises(HostConfigError, match="send"):
+        index_functions(app)
