@@ -74,11 +74,12 @@ def group_by_partition(records: Iterable[Record]) -> dict[str, list[Record]]:
     return groups
 
 
-def deduplicate(records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
-    """(kept, superseded): of records with the same id, only the last is kept, at its place."""
+def deduplicate(records: Sequence[Record]) -> tuple[list[Record], dict[int, int]]:
+    """(kept, superseded): of records with the same id only the last is kept, at its place;
+    `superseded` maps each dropped record's index to the index of the record that replaced it."""
     last = {record.item["id"]: record.index for record in records}
     kept = [r for r in records if last[r.item["id"]] == r.index]
-    superseded = [r for r in records if last[r.item["id"]] != r.index]
+    superseded = {r.index: last[r.item["id"]] for r in records if last[r.item["id"]] != r.index}
     return kept, superseded
 
 
@@ -150,12 +151,24 @@ class BatchWriter:
         self.concurrency = asyncio.Semaphore(concurrency)
         self.budget = budget
         self.report = WriteReport(outcomes=[])
+        self._superseded: dict[int, int] = {}
 
     async def write(self, records: Sequence[Record]) -> WriteReport:
         groups = group_by_partition(records)
         await asyncio.gather(*(self._write_partition(key, group) for key, group in groups.items()))
+        self._settle_superseded()
         self.report.outcomes.sort(key=lambda outcome: outcome.index)
         return self.report
+
+    def _settle_superseded(self) -> None:
+        """A record replaced by a later one with the same id shares that record's fate."""
+        final = {outcome.index: outcome for outcome in self.report.outcomes}
+        for index, winner in self._superseded.items():
+            outcome = final[winner]
+            reason = f"superseded by record {winner}" + (
+                f": {outcome.reason}" if outcome.reason else ""
+            )
+            self.report.outcomes.append(Outcome(index, outcome.kind, outcome.status, reason))
 
     def _settle(
         self,
@@ -168,7 +181,7 @@ class BatchWriter:
 
     async def _write_partition(self, partition_key: str, records: list[Record]) -> None:
         kept, superseded = deduplicate(records)
-        self._settle(superseded, OutcomeKind.WRITTEN, reason="superseded by a later record")
+        self._superseded.update(superseded)
         too_large = [r for r in kept if r.size > MAX_ITEM_BYTES]
         self._settle(too_large, OutcomeKind.REJECTED, 413, "item is larger than 2 MB")
         pending = chunk([r for r in kept if r.size <= MAX_ITEM_BYTES])

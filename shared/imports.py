@@ -50,7 +50,7 @@ class ImportProgress:
         return {
             "importId": self.import_id,
             "state": self.state.value,
-            "records": self.records,
+            "accepted": self.records,
             "written": self.written,
             "rejected": self.rejected,
             "messages": self.messages,

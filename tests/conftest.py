@@ -5,3 +5,5 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("COSMOS_ENDPOINT", "https://127.0.0.1:8081/")
+# Unit tests must never reach for a database: the client is built but not connected.
+os.environ["COSMOS_CREATE_IF_MISSING"] = "false"

@@ -86,7 +86,7 @@ def test_import_stores_exactly_the_valid_products_and_rejects_the_rest_with_reas
 
     progress = finished(api, import_id)
     assert progress["state"] == "completedWithRejects"
-    assert (progress["records"], progress["written"], progress["rejected"]) == (5000, 4950, 50)
+    assert (progress["accepted"], progress["written"], progress["rejected"]) == (5000, 4950, 50)
     assert progress["messagesDone"] == progress["messages"]
 
     assert stored_count(cosmos, {p["categoryId"] for p in products}) == 4950

@@ -65,7 +65,7 @@ def test_the_last_occurrence_of_an_id_wins() -> None:
     ]
     kept, superseded = deduplicate(records)
     assert [r.index for r in kept] == [1, 2]
-    assert [r.index for r in superseded] == [0]
+    assert superseded == {0: 2}
 
 
 def test_chunks_hold_at_most_100_operations() -> None:
@@ -224,6 +224,20 @@ def test_superseded_duplicates_count_as_written_and_are_not_sent() -> None:
     assert [items for _, items in container.calls] == [
         [{"id": "x", "categoryId": "bikes", "name": "n", "price": 2}]
     ]
+
+
+def test_a_superseded_record_shares_the_fate_of_the_record_that_replaced_it() -> None:
+    def refuse_price_2(_: str, items: list[dict[str, Any]]) -> None:
+        prices = [item["price"] for item in items]
+        if 2 in prices:
+            raise operation_error(prices.index(2), 400, len(items))
+
+    report = write(
+        ScriptedContainer(refuse_price_2),
+        [record(0, item_id="x", price=1), record(1, item_id="x", price=2)],
+    )
+    assert kinds(report) == {0: OutcomeKind.REJECTED, 1: OutcomeKind.REJECTED}
+    assert "superseded by record 1" in (report.outcomes[0].reason or "")
 
 
 def test_partitions_run_concurrently_up_to_the_bound() -> None:
