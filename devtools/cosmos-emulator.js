@@ -97,7 +97,7 @@ function main() {
     { cert: fs.readFileSync(upstream.certificatePath), key: fs.readFileSync(upstream.keyPath), keepAlive: true },
     (req, res) =>
       handle(req, res).catch(err => {
-        console.error(err);
+        console.error(`cosmos-emulator: ${err.message}`);
         send(req, res, 500, { code: "InternalServerError", message: "The emulator failed to handle the request." });
       })
   );

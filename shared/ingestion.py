@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared import imports, queues
-from shared.batch_writer import BatchWriter, OutcomeKind, Record
+from shared.batch_writer import BatchWriter, OutcomeKind, Record, WriteReport
 from shared.cosmos import products_container
 from shared.errors import field_errors
 from shared.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage, MalformedMessage, parse_message
@@ -105,34 +105,21 @@ async def send_rejects(
 
 
 async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
-    """Process one message. Raises RetryLater when the host should deliver it again."""
+    """Process one message. Raises RetryLater (or a Cosmos error) when the host should deliver
+    it again; every Cosmos call shares one retry budget."""
     try:
         message = parse_message(body)
     except MalformedMessage as error:
         raw = body.decode("utf-8", errors="replace")
         await send_rejects([Reject(None, 400, str(error), raw=raw)], None, message_id)
         return IngestSummary(written=0, rejected=1)
-    tracked = message.import_id is not None and message.part is not None
-    if tracked and await _already_counted(message):
-        return IngestSummary(written=0, rejected=0, duplicate=True)
-    return await _write_and_report(message, message_id, tracked=tracked)
-
-
-async def _already_counted(message: IngestMessage) -> bool:
-    assert message.import_id is not None and message.part is not None
-    if not await imports.part_recorded(import_id=message.import_id, part=message.part):
-        return False
-    logger.info("Part %s of import %s was already counted", message.part, message.import_id)
-    await imports.note_duplicate_delivery(import_id=message.import_id)
-    return True
-
-
-async def _write_and_report(
-    message: IngestMessage, message_id: str, *, tracked: bool
-) -> IngestSummary:
     settings = get_settings()
-    records, rejects = validate_records(message, message_id)
     budget = RetryBudget(seconds=settings.writer_retry_budget_seconds)
+    part = _import_part(message)
+    if part and await _already_counted(part, budget):
+        return IngestSummary(written=0, rejected=0, duplicate=True)
+
+    records, rejects = validate_records(message, message_id)
     writer = BatchWriter(
         await products_container(), concurrency=settings.writer_concurrency, budget=budget
     )
@@ -140,22 +127,42 @@ async def _write_and_report(
     retry = report.of_kind(OutcomeKind.RETRY)
     if retry:
         raise RetryLater(f"{len(retry)} records hit transient failures: {retry[0].reason}")
-    by_index = {record.index: record for record in records}
-    for outcome in report.of_kind(OutcomeKind.REJECTED):
-        record = by_index[outcome.index].item
-        rejects.append(Reject(outcome.index, outcome.status or 500, outcome.reason or "", record))
+    rejects += _rejected_by_cosmos(report, records)
     await send_rejects(sorted(rejects, key=lambda r: r.index or 0), message, message_id)
-    written = len(report.of_kind(OutcomeKind.WRITTEN))
-    if tracked:
-        assert message.import_id is not None and message.part is not None
-        import_id, part = message.import_id, message.part
+
+    summary = IngestSummary(written=len(report.of_kind(OutcomeKind.WRITTEN)), rejected=len(rejects))
+    if part:
         await budget.call(
             lambda: imports.record_part(
-                import_id=import_id,
-                part=part,
+                import_id=part[0],
+                part=part[1],
                 message_id=message_id,
-                written=written,
-                rejected=len(rejects),
+                written=summary.written,
+                rejected=summary.rejected,
             )
         )
-    return IngestSummary(written=written, rejected=len(rejects))
+    return summary
+
+
+def _import_part(message: IngestMessage) -> tuple[str, int] | None:
+    """(import id, part number) for a part of an import, which is counted once; else None."""
+    if message.import_id is None or message.part is None:
+        return None
+    return message.import_id, message.part
+
+
+async def _already_counted(part: tuple[str, int], budget: RetryBudget) -> bool:
+    import_id, number = part
+    if not await budget.call(lambda: imports.part_recorded(import_id=import_id, part=number)):
+        return False
+    logger.info("Part %s of import %s was already counted", number, import_id)
+    await budget.call(lambda: imports.note_duplicate_delivery(import_id=import_id))
+    return True
+
+
+def _rejected_by_cosmos(report: WriteReport, records: list[Record]) -> list[Reject]:
+    by_index = {record.index: record.item for record in records}
+    return [
+        Reject(outcome.index, outcome.status or 500, outcome.reason or "", by_index[outcome.index])
+        for outcome in report.of_kind(OutcomeKind.REJECTED)
+    ]
