@@ -26,7 +26,7 @@ def _product_headers(stored: products.StoredProduct) -> dict[str, str]:
 @http_endpoint
 async def create_product(req: func.HttpRequest) -> func.HttpResponse:
     stored = await products.create_product(product=product_api.parse_create(req))
-    location = f"/api/products/{stored.item['categoryId']}/{stored.item['id']}"
+    location = product_api.product_location(stored.item["categoryId"], stored.item["id"])
     headers = {**_product_headers(stored), "Location": location}
     return json_response(stored.item, status=201, headers=headers)
 

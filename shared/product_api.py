@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import azure.functions as func
 from pydantic import ValidationError
@@ -15,6 +16,11 @@ from shared.patch import to_cosmos_patch
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+
+
+def product_location(category_id: str, product_id: str) -> str:
+    """The product's URL path; ids may hold characters that need escaping in a URL."""
+    return f"/api/products/{quote(category_id, safe='')}/{quote(product_id, safe='')}"
 
 
 def product_key(req: func.HttpRequest) -> tuple[str, str]:

@@ -392,3 +392,12 @@ def test_if_none_match_accepts_lists_weak_tags_and_star(api: Api) -> None:
     created = create(api)
     for header in (f'"other", {created["etag"]}', f"W/{created['etag']}", "*"):
         assert api.get(path_of(created), headers={"If-None-Match": header}).status_code == 304
+
+
+def test_ids_with_spaces_and_unicode_round_trip_through_the_location(api: Api) -> None:
+    sent = product_json(id="saddle für Straße 1", categoryId="bikes & parts")
+    response = api.post("/products", json=sent)
+    assert response.status_code == 201
+    location = response.headers["Location"]
+    assert " " not in location
+    assert api.get(location.removeprefix("/api")).json() == sent
