@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from azure.cosmos import PartitionKey
 from azure.cosmos.aio import ContainerProxy, CosmosClient
+from urllib3.exceptions import InsecureRequestWarning
 
 from bench.workload import products
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
@@ -139,6 +141,7 @@ def table(results: list[Result]) -> str:
 
 
 def main() -> None:
+    urllib3.disable_warnings(InsecureRequestWarning)  # the local endpoint's self-signed certificate
     with LocalStack() as stack:
         results = [
             asyncio.run(

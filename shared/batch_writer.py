@@ -232,6 +232,7 @@ class BatchWriter:
             [("upsert", (record.item,)) for record in batch],
             partition_key=partition_key,
             response_hook=self._count_charge,
+            no_response=True,  # Prefer: return=minimal; the writer needs statuses, not bodies
         )
 
     def _reject_failed_operation(

@@ -67,6 +67,8 @@ function createUndoLog(collection, partitionKey) {
 }
 
 function executeBatch(collection, operations, req) {
+  // Prefer: return=minimal (the SDK's no_response) leaves write results without bodies.
+  const minimal = (req.headers.prefer || "").includes("return=minimal");
   const partitionKeyHeader = req.headers["x-ms-documentdb-partitionkey"];
   const partitionKey = headerPartitionKey(req);
   const undo = createUndoLog(collection, partitionKey);
@@ -84,11 +86,12 @@ function executeBatch(collection, operations, req) {
       undo.rollback();
       return { failed: true, results: failedResults(operations.length, index, outcome) };
     }
+    const isRead = operation.operationType === "Read";
     results.push({
       statusCode: outcome.statusCode,
       requestCharge: 1,
       eTag: outcome.body ? outcome.body._etag : undefined,
-      resourceBody: outcome.body
+      resourceBody: minimal && !isRead ? undefined : outcome.body
     });
   }
   return { failed: false, results };

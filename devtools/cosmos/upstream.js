@@ -10,6 +10,7 @@ module.exports = {
   certificatePath: path.join(root, "cert.pem"),
   keyPath: path.join(root, "key.pem"),
   Account: load("account"),
+  Documents: load("account/documents"),
   routes: load("routes"),
   readItems: load("handler/_read-items"),
   documentOperations: require(path.join(root, "lib", "handler", "_document-operations")),
