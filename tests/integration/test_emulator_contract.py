@@ -222,3 +222,27 @@ def test_injected_latency_delays_requests(container: ContainerProxy, emulator: E
     started = time.monotonic()
     container.read_item("a", partition_key="bikes")
     assert time.monotonic() - started >= 0.3
+
+
+def test_turning_on_a_container_default_ttl_expires_items_written_before(
+    database: DatabaseProxy,
+) -> None:
+    container = make_container(database)
+    container.create_item(item("old"))
+    database.replace_container(
+        container, partition_key=PartitionKey(path="/categoryId"), default_ttl=1
+    )
+    time.sleep(2.2)
+    assert ids_in(container, "bikes") == set()
+
+
+def test_batch_with_minimal_response_returns_statuses_without_bodies(
+    container: ContainerProxy,
+) -> None:
+    container.create_item(item("a"))
+    results = container.execute_item_batch(
+        [("upsert", (item("b"),)), ("read", ("a",))], partition_key="bikes", no_response=True
+    )
+    assert [r["statusCode"] for r in results] == [201, 200]
+    assert "resourceBody" not in results[0]
+    assert results[1]["resourceBody"]["id"] == "a"
