@@ -15,7 +15,9 @@ from shared.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
 settings = get_settings()
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+# Function keys in Azure (x-functions-key or ?code=); Core Tools and the development host
+# do not check keys locally. The health probe stays anonymous.
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 
 def _product_headers(stored: products.StoredProduct) -> dict[str, str]:
@@ -117,7 +119,9 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(progress.to_json())
 
 
-@app.queue_trigger(arg_name="msg", queue_name="%INGEST_QUEUE%", connection="AzureWebJobsStorage")
+@app.queue_trigger(
+    arg_name="msg", queue_name=settings.ingest_queue, connection="AzureWebJobsStorage"
+)
 async def ingest_products(msg: func.QueueMessage) -> None:
     """Raises (so the host delivers the message again) only when transient failures persist."""
     summary = await ingestion.ingest(msg.get_body(), message_id=msg.id)
@@ -130,7 +134,7 @@ async def ingest_products(msg: func.QueueMessage) -> None:
     )
 
 
-@app.route(route="health", methods=["GET"])
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @http_endpoint
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     await products.check_health()

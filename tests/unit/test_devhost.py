@@ -59,6 +59,17 @@ def test_environment_overrides_host_json_settings() -> None:
     assert apply_overrides(host_json, env) == {"extensions": {"queues": {"maxDequeueCount": "2"}}}
 
 
+def test_setting_references_resolve_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from devtools.devhost.config import resolve_setting_references
+
+    monkeypatch.setenv("QUEUE_NAME", "orders")
+    assert resolve_setting_references("%QUEUE_NAME%") == "orders"
+    assert resolve_setting_references("plain") == "plain"
+    monkeypatch.delenv("QUEUE_NAME")
+    with pytest.raises(HostConfigError, match="QUEUE_NAME"):
+        resolve_setting_references("%QUEUE_NAME%")
+
+
 def test_unsupported_triggers_are_refused_with_the_function_named() -> None:
     import azure.functions as func
 

@@ -45,5 +45,16 @@ def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
     }
     ingest = triggers["ingest_products"]
     assert ingest["type"] == "queueTrigger"
-    assert ingest["queueName"] == "%INGEST_QUEUE%"
+    assert ingest["queueName"] == "product-ingest"  # INGEST_QUEUE, or its default
     assert ingest["connection"] == "AzureWebJobsStorage"
+
+
+def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> None:
+    levels = {}
+    for function in functions():
+        trigger = function.get_trigger().get_dict_repr()
+        if trigger["type"] == "httpTrigger":
+            level = trigger["authLevel"]  # an AuthLevel, or its name when set per route
+            levels[function.get_function_name()] = str(getattr(level, "name", level)).upper()
+    assert levels.pop("health") == "ANONYMOUS"
+    assert set(levels.values()) == {"FUNCTION"}
