@@ -23,8 +23,8 @@ from typing import Any
 from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
-from shared.errors import TRANSIENT_EXCEPTIONS, request_charge_of
-from shared.retries import TRANSIENT_STATUSES, RetryBudget, describe
+from shared.errors import TRANSIENT_EXCEPTIONS, TRANSIENT_STATUSES, request_charge_of
+from shared.retries import RetryBudget, describe
 
 logger = logging.getLogger(__name__)
 

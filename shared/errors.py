@@ -106,7 +106,10 @@ _COSMOS_CLIENT_ERRORS: dict[int, type[ServiceError]] = {
     412: PreconditionFailedError,
     413: PayloadTooLargeError,
 }
-_COSMOS_TRANSIENT = frozenset({408, 449, 503})
+# Cosmos statuses worth retrying after a back-off (429 waits what Cosmos asks for instead).
+TRANSIENT_STATUSES = frozenset({408, 449, 503})
+# CosmosBatchOperationError is an HttpResponseError but not a CosmosHttpResponseError.
+COSMOS_ERRORS = (CosmosHttpResponseError, CosmosBatchOperationError)
 _COSMOS_DETAIL = {
     400: "Cosmos DB rejected the request.",
     404: "The resource does not exist.",
@@ -146,7 +149,7 @@ def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> 
         translated = TooManyRequestsError(
             "Cosmos DB is throttling requests; retry later.", retry_after=_retry_after(headers)
         )
-    elif status in _COSMOS_TRANSIENT:
+    elif status in TRANSIENT_STATUSES:
         translated = ServiceUnavailableError("Cosmos DB is temporarily unavailable; retry later.")
     elif status in (401, 403):
         logger.error("Cosmos DB refused the app's credentials (status %s)", status)
@@ -156,11 +159,6 @@ def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> 
         translated = InternalError("The database returned an unexpected error.")
     translated.request_charge = request_charge_of(headers)
     return translated
-
-
-def from_cosmos(error: CosmosHttpResponseError) -> ServiceError:
-    """Translate a Cosmos SDK error into the service error a client should see."""
-    return for_cosmos_status(error.status_code or 0, error.headers)
 
 
 TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
@@ -176,9 +174,7 @@ def to_service_error(error: BaseException) -> ServiceError:
     """Any exception as the service error to answer with. Unknown ones become a generic 500."""
     if isinstance(error, ServiceError):
         return error
-    if isinstance(error, CosmosHttpResponseError):
-        return from_cosmos(error)
-    if isinstance(error, CosmosBatchOperationError):  # not a CosmosHttpResponseError subclass
+    if isinstance(error, COSMOS_ERRORS):
         return for_cosmos_status(error.status_code or 0, error.headers)
     if isinstance(error, ValidationError):
         return validation_problem(error)

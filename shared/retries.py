@@ -15,13 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
-
-from shared.errors import TRANSIENT_EXCEPTIONS, cosmos_retry_after
+from shared.errors import (
+    COSMOS_ERRORS,
+    TRANSIENT_EXCEPTIONS,
+    TRANSIENT_STATUSES,
+    cosmos_retry_after,
+)
 
 T = TypeVar("T")
 
-TRANSIENT_STATUSES = frozenset({408, 449, 503})
 THROTTLED = 429
 
 
@@ -31,10 +33,6 @@ class RetryBudgetExhausted(Exception):
     def __init__(self, last_error: BaseException) -> None:
         super().__init__(f"retry budget exhausted; last error: {describe(last_error)}")
         self.last_error = last_error
-
-
-# CosmosBatchOperationError is an HttpResponseError but not a CosmosHttpResponseError.
-COSMOS_ERRORS = (CosmosHttpResponseError, CosmosBatchOperationError)
 
 
 def describe(error: BaseException) -> str:
