@@ -21,9 +21,14 @@ from functools import cached_property
 from typing import Any
 
 from azure.cosmos.aio import ContainerProxy
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
+from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from shared.errors import TRANSIENT_EXCEPTIONS, TRANSIENT_STATUSES, request_charge_of
+from shared.errors import (
+    COSMOS_ERRORS,
+    TRANSIENT_EXCEPTIONS,
+    TRANSIENT_STATUSES,
+    request_charge_of,
+)
 from shared.retries import RetryBudget, describe
 
 logger = logging.getLogger(__name__)
@@ -127,19 +132,13 @@ class Action(StrEnum):
 
 
 def decide(error: BaseException, batch_size: int) -> Action:
-    if isinstance(error, CosmosBatchOperationError):  # not a CosmosHttpResponseError subclass
-        if error.status_code == 429 or error.status_code in TRANSIENT_STATUSES:
-            return Action.WAIT_AND_RETRY
-        return Action.REJECT_FAILED_OPERATION
-    if isinstance(error, CosmosHttpResponseError):
-        status = error.status_code
-        if status == 429 or status in TRANSIENT_STATUSES:
-            return Action.WAIT_AND_RETRY
-        if status in (400, 413):
-            return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
-        return Action.GIVE_UP
-    if isinstance(error, TRANSIENT_EXCEPTIONS):
+    status = error.status_code if isinstance(error, COSMOS_ERRORS) else None
+    if status == 429 or status in TRANSIENT_STATUSES or isinstance(error, TRANSIENT_EXCEPTIONS):
         return Action.WAIT_AND_RETRY
+    if isinstance(error, CosmosBatchOperationError):
+        return Action.REJECT_FAILED_OPERATION
+    if status in (400, 413):
+        return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
     return Action.GIVE_UP
 
 
