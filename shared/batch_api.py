@@ -13,7 +13,7 @@ from azure.cosmos.exceptions import CosmosBatchOperationError
 from pydantic import ValidationError
 
 from shared.errors import BadRequestError, ServiceError, field_errors, for_cosmos_status
-from shared.models import ProductCreate, ProductReplace, strip_system_properties
+from shared.models import Product, ProductCreate, strip_system_properties
 from shared.patch import to_cosmos_patch
 
 MAX_OPERATIONS = 100
@@ -40,7 +40,7 @@ def _product_item(
     data = {**body, "categoryId": category_id}
     if kind == "replace":
         data["id"] = operation["id"]
-    model = ProductReplace if kind == "replace" else ProductCreate
+    model = Product if kind == "replace" else ProductCreate
     try:
         return model.model_validate(data).to_item()
     except ValidationError as error:

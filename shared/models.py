@@ -77,10 +77,3 @@ class ProductCreate(ProductFields):
     """A product sent to be created; the id is generated when absent."""
 
     id: ProductId = Field(default_factory=new_product_id)
-
-
-class ProductReplace(ProductFields):
-    """A whole product sent to replace one; id and category may be omitted (the path names them)."""
-
-    id: ProductId | None = None
-    category_id: NonEmptyText | None = None  # type: ignore[assignment]

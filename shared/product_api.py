@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from shared.errors import BadRequestError, validation_problem
 from shared.http import read_json, read_json_object
-from shared.models import Product, ProductCreate, ProductReplace
+from shared.models import Product, ProductCreate
 from shared.patch import to_cosmos_patch
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
@@ -51,17 +51,16 @@ def parse_create(req: func.HttpRequest) -> ProductCreate:
 def parse_replace(req: func.HttpRequest) -> Product:
     """The whole product from a PUT; an id or categoryId differing from the path is a 400."""
     category_id, product_id = product_key(req)
+    body = read_json_object(req)
+    if (
+        body.get("id", product_id) != product_id
+        or body.get("categoryId", category_id) != category_id
+    ):
+        raise BadRequestError("The id and categoryId in the body must match the path.")
     try:
-        sent = ProductReplace.model_validate(read_json_object(req))
+        return Product.model_validate({**body, "id": product_id, "categoryId": category_id})
     except ValidationError as error:
         raise validation_problem(error) from None
-    if sent.id not in (None, product_id) or sent.category_id not in (None, category_id):
-        raise BadRequestError("The id and categoryId in the body must match the path.")
-    data: dict[str, Any] = sent.model_dump(by_alias=True, exclude_none=False)
-    data.update(id=product_id, categoryId=category_id)
-    if sent.ttl is None:
-        data.pop("ttl", None)
-    return Product.model_validate(data)
 
 
 def parse_patch(req: func.HttpRequest) -> list[dict[str, Any]]:
