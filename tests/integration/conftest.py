@@ -122,15 +122,16 @@ class Queues:
     def send_raw(self, name: str, content: str) -> None:
         self.client(name).send_message(content)
 
-    def drain(self, name: str) -> list[str]:
-        """Every message now in the queue, base64-decoded; the queue is left empty."""
+    def drain(self, name: str, *, decode: bool = True) -> list[str]:
+        """Every message now in the queue (base64-decoded unless told not to); left empty."""
         client, texts = self.client(name), []
         while True:
             batch = list(client.receive_messages(max_messages=32, visibility_timeout=30))
             if not batch:
                 return texts
             for message in batch:
-                texts.append(base64.b64decode(message.content).decode())
+                content = message.content
+                texts.append(base64.b64decode(content).decode() if decode else content)
                 client.delete_message(message)
 
 

@@ -245,19 +245,10 @@ def test_message_that_is_not_base64_ends_in_the_poison_queue(queues: Queues) -> 
     marker = unique("raw")
     queues.send_raw(INGEST_QUEUE, f"{{not base64 {marker}}}")
     wait_for(
-        lambda: [m for m in _raw_messages(queues, POISON_QUEUE) if marker in m],
+        lambda: [m for m in queues.drain(POISON_QUEUE, decode=False) if marker in m],
         timeout=60,
         what="the undecodable message in the poison queue",
     )
-
-
-def _raw_messages(queues: Queues, name: str) -> list[str]:
-    client = queues.client(name)
-    found = []
-    for message in client.receive_messages(max_messages=32, visibility_timeout=30):
-        found.append(message.content)
-        client.delete_message(message)
-    return found
 
 
 # --- the batch writer against the emulator ------------------------------------------------------
