@@ -28,6 +28,7 @@ lint: $(VENV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 format: $(VENV_STAMP)
 	$(PY) -m ruff format .

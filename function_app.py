@@ -9,9 +9,11 @@ import logging
 
 import azure.functions as func
 
-from shared import batch_api, import_api, imports, ingestion, product_api, products
-from shared.http import empty_response, http_endpoint, json_response, read_json
-from shared.settings import get_settings
+from shared.api import batches, imports, products
+from shared.api.http import empty_response, http_endpoint, json_response, read_json
+from shared.catalog import store
+from shared.ingest import consumer, progress
+from shared.platform.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
 settings = get_settings()
@@ -20,15 +22,15 @@ settings = get_settings()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 
-def _product_headers(stored: products.StoredProduct) -> dict[str, str]:
+def _product_headers(stored: store.StoredProduct) -> dict[str, str]:
     return {"ETag": stored.etag}
 
 
 @app.route(route="products", methods=["POST"])
 @http_endpoint
 async def create_product(req: func.HttpRequest) -> func.HttpResponse:
-    stored = await products.create_product(product=product_api.parse_create(req))
-    location = product_api.product_location(stored.item["categoryId"], stored.item["id"])
+    stored = await store.create_product(product=products.parse_create(req))
+    location = products.product_location(stored.item["categoryId"], stored.item["id"])
     headers = {**_product_headers(stored), "Location": location}
     return json_response(stored.item, status=201, headers=headers)
 
@@ -36,9 +38,9 @@ async def create_product(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="products/{categoryId}/{id}", methods=["GET"])
 @http_endpoint
 async def read_product(req: func.HttpRequest) -> func.HttpResponse:
-    category_id, product_id = product_api.product_key(req)
-    stored = await products.read_product(category_id=category_id, product_id=product_id)
-    if product_api.matches_if_none_match(req, stored.etag):
+    category_id, product_id = products.product_key(req)
+    stored = await store.read_product(category_id=category_id, product_id=product_id)
+    if products.matches_if_none_match(req, stored.etag):
         return empty_response(status=304, headers=_product_headers(stored))
     return json_response(stored.item, headers=_product_headers(stored))
 
@@ -46,20 +48,20 @@ async def read_product(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="products/{categoryId}/{id}", methods=["PUT"])
 @http_endpoint
 async def replace_product(req: func.HttpRequest) -> func.HttpResponse:
-    product = product_api.parse_replace(req)
-    stored = await products.replace_product(product=product, if_match=product_api.if_match(req))
+    product = products.parse_replace(req)
+    stored = await store.replace_product(product=product, if_match=products.if_match(req))
     return json_response(stored.item, headers=_product_headers(stored))
 
 
 @app.route(route="products/{categoryId}/{id}", methods=["PATCH"])
 @http_endpoint
 async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
-    category_id, product_id = product_api.product_key(req)
-    stored = await products.patch_product(
+    category_id, product_id = products.product_key(req)
+    stored = await store.patch_product(
         category_id=category_id,
         product_id=product_id,
-        operations=product_api.parse_patch(req),
-        if_match=product_api.if_match(req),
+        operations=products.parse_patch(req),
+        if_match=products.if_match(req),
     )
     return json_response(stored.item, headers=_product_headers(stored))
 
@@ -67,9 +69,9 @@ async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="products/{categoryId}/{id}", methods=["DELETE"])
 @http_endpoint
 async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
-    category_id, product_id = product_api.product_key(req)
-    await products.delete_product(
-        category_id=category_id, product_id=product_id, if_match=product_api.if_match(req)
+    category_id, product_id = products.product_key(req)
+    await store.delete_product(
+        category_id=category_id, product_id=product_id, if_match=products.if_match(req)
     )
     return empty_response(status=204)
 
@@ -77,9 +79,9 @@ async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="categories/{categoryId}/products", methods=["GET"])
 @http_endpoint
 async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
-    page = await products.list_products(
+    page = await store.list_products(
         category_id=req.route_params["categoryId"],
-        limit=product_api.parse_page_size(req),
+        limit=products.parse_page_size(req),
         continuation=req.params.get("continuation"),
     )
     body: dict[str, object] = {"items": page.items, "count": len(page.items)}
@@ -91,7 +93,7 @@ async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="categories/{categoryId}/products", methods=["DELETE"])
 @http_endpoint
 async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
-    deletion = await products.delete_category(category_id=req.route_params["categoryId"])
+    deletion = await store.delete_category(category_id=req.route_params["categoryId"])
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
 
 
@@ -99,15 +101,15 @@ async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
 @http_endpoint
 async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     category_id = req.route_params["categoryId"]
-    operations = batch_api.parse_batch(read_json(req), category_id)
-    results = await products.execute_batch(category_id=category_id, operations=operations)
-    return json_response({"results": batch_api.batch_results(results)})
+    operations = batches.parse_batch(read_json(req), category_id)
+    results = await store.execute_batch(category_id=category_id, operations=operations)
+    return json_response({"results": batches.batch_results(results)})
 
 
 @app.route(route="imports", methods=["POST"])
 @http_endpoint
 async def start_import(req: func.HttpRequest) -> func.HttpResponse:
-    import_id, plan = await import_api.start(req)
+    import_id, plan = await imports.start(req)
     body = {"importId": import_id, "records": plan.records, "messages": plan.messages}
     return json_response(body, status=202, headers={"Location": f"/api/imports/{import_id}"})
 
@@ -115,8 +117,8 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="imports/{importId}", methods=["GET"])
 @http_endpoint
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
-    progress = await imports.read_progress(import_id=req.route_params["importId"])
-    return json_response(progress.to_json())
+    state = await progress.read_progress(import_id=req.route_params["importId"])
+    return json_response(state.to_json())
 
 
 @app.queue_trigger(
@@ -124,7 +126,7 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
 )
 async def ingest_products(msg: func.QueueMessage) -> None:
     """Raises (so the host delivers the message again) only when transient failures persist."""
-    summary = await ingestion.ingest(msg.get_body(), message_id=msg.id)
+    summary = await consumer.ingest(msg.get_body(), message_id=msg.id)
     logging.info(
         "Message %s: %s written, %s rejected%s",
         msg.id,
@@ -137,5 +139,5 @@ async def ingest_products(msg: func.QueueMessage) -> None:
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @http_endpoint
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    await products.check_health()
+    await store.check_health()
     return json_response({"status": "healthy"})

@@ -29,8 +29,8 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from bench.workload import products
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
-from shared.batch_writer import BatchWriter, OutcomeKind, Record
-from shared.retries import RetryBudget
+from shared.ingest.retries import RetryBudget
+from shared.ingest.writer import BatchWriter, OutcomeKind, Record
 
 RECORDS = 25_000
 REPORT = ROOT / "docs" / "benchmarks.md"

@@ -1,1 +1,2 @@
-"""Shared pieces of the product catalog function app: one module per job."""
+"""The product catalog's code, in four layers, each using only the layers below it:
+`api` (HTTP edge) -> `ingest` (bulk writes) -> `catalog` (domain and store) -> `platform`."""

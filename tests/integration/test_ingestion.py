@@ -13,8 +13,8 @@ from azure.cosmos import CosmosClient
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
-from shared.batch_writer import BatchWriter, OutcomeKind, Record
-from shared.retries import RetryBudget
+from shared.ingest.retries import RetryBudget
+from shared.ingest.writer import BatchWriter, OutcomeKind, Record
 from tests.factories import unique
 from tests.integration.conftest import Api, Emulator, Queues, wait_for
 

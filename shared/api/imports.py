@@ -1,0 +1,64 @@
+"""Starting an import: check the body, record the import, enqueue its parts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import azure.functions as func
+
+from shared.api.http import media_type, read_body
+from shared.ingest import progress
+from shared.ingest.packing import (
+    JSON,
+    NDJSON,
+    ImportPlan,
+    iter_records,
+    pack_messages,
+    plan_import,
+)
+from shared.platform import queues
+from shared.platform.errors import UnsupportedMediaTypeError
+from shared.platform.settings import get_settings
+
+MAX_IMPORT_BYTES = 100 * 1024 * 1024  # the Functions host's own request limit
+SEND_CONCURRENCY = 16
+
+
+def _import_media_type(req: func.HttpRequest) -> str:
+    sent = media_type(req) or JSON
+    if sent not in (JSON, NDJSON):
+        raise UnsupportedMediaTypeError(f"Send the products as {JSON} (an array) or {NDJSON}.")
+    return sent
+
+
+async def _enqueue(import_id: str, body: bytes, sent_type: str) -> None:
+    """Send every part, a bounded number at a time; a failed send fails the request."""
+    queue = get_settings().ingest_queue
+    slots = asyncio.Semaphore(SEND_CONCURRENCY)
+    sends: set[asyncio.Task[None]] = set()
+
+    async def send(text: str) -> None:
+        try:
+            await queues.send(queue, text)
+        finally:
+            slots.release()
+
+    try:
+        for text in pack_messages(import_id, iter_records(body, sent_type)):
+            await slots.acquire()
+            sends.add(asyncio.create_task(send(text)))
+        await asyncio.gather(*sends)
+    finally:
+        for task in sends:
+            task.cancel()
+
+
+async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
+    body = read_body(req, limit=MAX_IMPORT_BYTES)
+    sent_type = _import_media_type(req)
+    import_id = str(uuid.uuid4())
+    plan = plan_import(import_id, body, sent_type)
+    await progress.start_import(import_id=import_id, records=plan.records, messages=plan.messages)
+    await _enqueue(import_id, body, sent_type)
+    return import_id, plan

@@ -1,0 +1,76 @@
+"""Request parsing for the product routes: path, query and header values turned into inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.api.http import read_json, read_json_object
+from shared.catalog.models import Product, ProductCreate
+from shared.catalog.patch import to_cosmos_patch
+from shared.platform.errors import BadRequestError, validation_problem
+
+JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def product_location(category_id: str, product_id: str) -> str:
+    """The product's URL path; ids may hold characters that need escaping in a URL."""
+    return f"/api/products/{quote(category_id, safe='')}/{quote(product_id, safe='')}"
+
+
+def product_key(req: func.HttpRequest) -> tuple[str, str]:
+    return req.route_params["categoryId"], req.route_params["id"]
+
+
+def if_match(req: func.HttpRequest) -> str | None:
+    value = req.headers.get("if-match")
+    return None if value in (None, "", "*") else value
+
+
+def matches_if_none_match(req: func.HttpRequest, etag: str) -> bool:
+    """Whether If-None-Match names the current ETag: '*', or a list of (weak or strong) tags."""
+    header = req.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def parse_create(req: func.HttpRequest) -> ProductCreate:
+    try:
+        return ProductCreate.model_validate(read_json_object(req))
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
+def parse_replace(req: func.HttpRequest) -> Product:
+    """The whole product from a PUT; an id or categoryId differing from the path is a 400."""
+    category_id, product_id = product_key(req)
+    body = read_json_object(req)
+    if (
+        body.get("id", product_id) != product_id
+        or body.get("categoryId", category_id) != category_id
+    ):
+        raise BadRequestError("The id and categoryId in the body must match the path.")
+    try:
+        return Product.model_validate({**body, "id": product_id, "categoryId": category_id})
+    except ValidationError as error:
+        raise validation_problem(error) from None
+
+
+def parse_patch(req: func.HttpRequest) -> list[dict[str, Any]]:
+    return to_cosmos_patch(read_json(req, media_types=(JSON_PATCH_CONTENT_TYPE,)))
+
+
+def parse_page_size(req: func.HttpRequest) -> int:
+    raw = req.params.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequestError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)

@@ -1,0 +1,198 @@
+"""Product persistence: one function per operation on the products container.
+
+Every call records its request charge, and lets Cosmos errors through for
+`shared.platform.errors` to translate. Items returned are the public shape: Cosmos system
+properties removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from azure.core import MatchConditions
+from azure.core.async_paging import AsyncPageIterator
+from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
+
+from shared.catalog.models import Product, ProductCreate, strip_system_properties
+from shared.platform.charges import add_charge, record_charge
+from shared.platform.cosmos import products_container
+from shared.platform.errors import BadRequestError, batch_failure, request_charge_of
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_OPERATIONS = 100
+# Statuses with which an account without the (preview) partition key delete capability refuses it.
+PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
+
+
+@dataclass(frozen=True)
+class StoredProduct:
+    item: dict[str, Any]
+    etag: str
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    items: list[dict[str, Any]]
+    continuation: str | None
+
+
+@dataclass(frozen=True)
+class CategoryDeletion:
+    method: str
+    deleted: int | None
+
+
+def _stored(item: dict[str, Any]) -> StoredProduct:
+    return StoredProduct(item=strip_system_properties(dict(item)), etag=item["_etag"])
+
+
+def _if_match(etag: str | None) -> dict[str, Any]:
+    return {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+
+
+async def create_product(*, product: ProductCreate) -> StoredProduct:
+    container = await products_container()
+    item = await container.create_item(body=product.to_item(), response_hook=record_charge)
+    return _stored(item)
+
+
+async def read_product(*, category_id: str, product_id: str) -> StoredProduct:
+    container = await products_container()
+    item = await container.read_item(
+        item=product_id, partition_key=category_id, response_hook=record_charge
+    )
+    return _stored(item)
+
+
+async def replace_product(*, product: Product, if_match: str | None) -> StoredProduct:
+    container = await products_container()
+    item = await container.replace_item(
+        item=product.id, body=product.to_item(), response_hook=record_charge, **_if_match(if_match)
+    )
+    return _stored(item)
+
+
+async def patch_product(
+    *, category_id: str, product_id: str, operations: list[dict[str, Any]], if_match: str | None
+) -> StoredProduct:
+    container = await products_container()
+    item = await container.patch_item(
+        item=product_id,
+        partition_key=category_id,
+        patch_operations=operations,
+        response_hook=record_charge,
+        **_if_match(if_match),
+    )
+    return _stored(item)
+
+
+async def delete_product(*, category_id: str, product_id: str, if_match: str | None) -> None:
+    container = await products_container()
+    await container.delete_item(
+        item=product_id,
+        partition_key=category_id,
+        response_hook=record_charge,
+        **_if_match(if_match),
+    )
+
+
+def encode_continuation(token: str | None) -> str | None:
+    """The SDK's continuation wrapped into an opaque, URL-safe token."""
+    if not token:
+        return None
+    return base64.urlsafe_b64encode(json.dumps({"cosmos": token}).encode()).decode()
+
+
+def decode_continuation(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
+        inner = decoded["cosmos"]
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError):
+        raise BadRequestError("The continuation token is not valid.") from None
+    if not isinstance(inner, str):
+        raise BadRequestError("The continuation token is not valid.")
+    return inner
+
+
+async def list_products(*, category_id: str, limit: int, continuation: str | None) -> ProductPage:
+    """One page of a category's products and the token for the next page (None on the last)."""
+    container = await products_container()
+    query = container.query_items(
+        "SELECT * FROM c",
+        partition_key=category_id,
+        max_item_count=limit,
+        response_hook=record_charge,
+    )
+    pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
+    items: list[dict[str, Any]] = []
+    async for page in pager:
+        items = [strip_system_properties(item) async for item in page]
+        break
+    return ProductPage(items=items, continuation=encode_continuation(pager.continuation_token))
+
+
+async def execute_batch(
+    *, category_id: str, operations: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Run a transactional batch in one category; a failed operation fails it as a whole."""
+    container = await products_container()
+    try:
+        results = await container.execute_item_batch(
+            list(operations), partition_key=category_id, response_hook=record_charge
+        )
+    except CosmosBatchOperationError as error:
+        add_charge(request_charge_of(error.headers))
+        raise batch_failure(error) from None
+    return list(results)
+
+
+async def _delete_in_batches(category_id: str) -> int:
+    container = await products_container()
+    ids = [
+        row["id"]
+        async for row in container.query_items(
+            "SELECT c.id FROM c", partition_key=category_id, response_hook=record_charge
+        )
+    ]
+    for start in range(0, len(ids), MAX_BATCH_OPERATIONS):
+        chunk = ids[start : start + MAX_BATCH_OPERATIONS]
+        await container.execute_item_batch(
+            [("delete", (product_id,)) for product_id in chunk],
+            partition_key=category_id,
+            response_hook=record_charge,
+        )
+    return len(ids)
+
+
+async def delete_category(*, category_id: str) -> CategoryDeletion:
+    """Remove every product of a category: partition key delete where the account allows it,
+    otherwise transactional batches of deletes."""
+    container = await products_container()
+    try:
+        await container.delete_all_items_by_partition_key(
+            partition_key=category_id, response_hook=record_charge
+        )
+        return CategoryDeletion(method="partitionKeyDelete", deleted=None)
+    except CosmosHttpResponseError as error:
+        if error.status_code not in PARTITION_DELETE_UNSUPPORTED:
+            raise
+        logger.info("Partition key delete refused (%s); deleting in batches", error.status_code)
+    return CategoryDeletion(method="batch", deleted=await _delete_in_batches(category_id))
+
+
+HEALTH_TIMEOUT_SECONDS = 5
+
+
+async def check_health() -> None:
+    """Raise unless Cosmos DB answers a read of the products container within a few seconds."""
+    container = await products_container()
+    await container.read(timeout=HEALTH_TIMEOUT_SECONDS, response_hook=record_charge)

@@ -1,0 +1,104 @@
+"""Retry decisions for Cosmos calls made in the background (ingestion), within a time budget.
+
+429: wait what Cosmos asked for (x-ms-retry-after-ms). 408, 449, 503, timeouts and connection
+errors: exponential back-off with full jitter. Anything else is not retried here. Once the
+budget is spent, the caller gets `RetryBudgetExhausted` and decides (ingestion hands the message
+back to the queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from shared.platform.errors import (
+    COSMOS_ERRORS,
+    TRANSIENT_EXCEPTIONS,
+    TRANSIENT_STATUSES,
+    cosmos_retry_after,
+)
+
+T = TypeVar("T")
+
+THROTTLED = 429
+
+
+class RetryBudgetExhausted(Exception):
+    """Transient failures went on for longer than the budget allows."""
+
+    def __init__(self, last_error: BaseException) -> None:
+        super().__init__(f"retry budget exhausted; last error: {describe(last_error)}")
+        self.last_error = last_error
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, COSMOS_ERRORS):
+        return f"Cosmos DB status {error.status_code}"
+    return type(error).__name__
+
+
+def retry_delay(error: BaseException, attempt: int, backoff: Backoff) -> float | None:
+    """Seconds to wait before retrying after `error`, or None when it is not worth retrying."""
+    if isinstance(error, COSMOS_ERRORS):
+        if error.status_code == THROTTLED:
+            return cosmos_retry_after(error)
+        if error.status_code in TRANSIENT_STATUSES:
+            return backoff.delay(attempt)
+        return None
+    if isinstance(error, TRANSIENT_EXCEPTIONS):
+        return backoff.delay(attempt)
+    return None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential back-off with full jitter: uniform(0, min(cap, base * 2**attempt))."""
+
+    base: float = 0.05
+    cap: float = 2.0
+    random: Callable[[], float] = field(default=random.random)
+
+    def delay(self, attempt: int) -> float:
+        ceiling: float = min(self.cap, self.base * 2.0**attempt)
+        return self.random() * ceiling
+
+
+@dataclass
+class RetryBudget:
+    """A deadline shared by every retry of one unit of work (one queue message)."""
+
+    seconds: float
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    deadline: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deadline = self.clock() + self.seconds
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    async def wait_before_retry(self, error: BaseException, attempt: int) -> None:
+        """Sleep before the next attempt; re-raise `error` if it is not transient, or
+        RetryBudgetExhausted if the wait would overrun the budget."""
+        delay = retry_delay(error, attempt, self.backoff)
+        if delay is None:
+            raise error
+        if delay > self.remaining():
+            raise RetryBudgetExhausted(error) from error
+        await self.sleep(delay)
+
+    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run `operation`, retrying transient failures within the budget."""
+        attempt = 0
+        while True:
+            try:
+                return await operation()
+            except Exception as error:  # noqa: BLE001 - wait_before_retry re-raises the rest
+                await self.wait_before_retry(error, attempt)
+                attempt += 1

@@ -1,0 +1,253 @@
+"""Write product records through partition-grouped transactional batches.
+
+The Python SDK has no bulk executor, so this is ours: records are grouped by partition key,
+de-duplicated (the last occurrence of an id wins), chunked into batches of at most 100
+operations and a safe request size, and written as upserts. Partitions run concurrently up to a
+bound; within a partition one batch at a time, in order.
+
+Records in, outcomes out: every record gets exactly one outcome, written, rejected (with a
+status and reason) or retry (transient failures outlasted the budget).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from azure.cosmos.aio import ContainerProxy
+from azure.cosmos.exceptions import CosmosBatchOperationError
+
+from shared.ingest.retries import RetryBudget, describe
+from shared.platform.errors import (
+    COSMOS_ERRORS,
+    TRANSIENT_EXCEPTIONS,
+    TRANSIENT_STATUSES,
+    request_charge_of,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_OPERATIONS = 100
+MAX_ITEM_BYTES = 2 * 1024 * 1024
+# The SDK's guidance: keep a transactional batch near 1.2 MB, well under the 2 MB request limit.
+MAX_BATCH_BYTES = 1_200_000
+OPERATION_OVERHEAD_BYTES = 64  # the operation's own JSON wrapper around the item
+
+
+class OutcomeKind(StrEnum):
+    WRITTEN = "written"
+    REJECTED = "rejected"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A validated item to upsert; `index` says where it came from (its place in a message)."""
+
+    index: int
+    item: dict[str, Any]
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.item["categoryId"])
+
+    @cached_property
+    def size(self) -> int:
+        """Bytes this record adds to a batch request (computed once; items are not mutated)."""
+        return len(json.dumps(self.item, separators=(",", ":")).encode()) + OPERATION_OVERHEAD_BYTES
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    kind: OutcomeKind
+    status: int | None = None
+    reason: str | None = None
+
+
+def group_by_partition(records: Iterable[Record]) -> dict[str, list[Record]]:
+    """Records per partition key, in their original order."""
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record.partition_key, []).append(record)
+    return groups
+
+
+def deduplicate(records: Sequence[Record]) -> tuple[list[Record], dict[int, int]]:
+    """(kept, superseded): of records with the same id only the last is kept, at its place;
+    `superseded` maps each dropped record's index to the index of the record that replaced it."""
+    last = {record.item["id"]: record.index for record in records}
+    kept = [r for r in records if last[r.item["id"]] == r.index]
+    superseded = {r.index: last[r.item["id"]] for r in records if last[r.item["id"]] != r.index}
+    return kept, superseded
+
+
+def chunk(
+    records: Sequence[Record],
+    *,
+    max_operations: int = MAX_BATCH_OPERATIONS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> list[list[Record]]:
+    """Consecutive chunks of at most `max_operations` records and `max_bytes` (a record larger
+    than `max_bytes` on its own still gets a chunk of its own)."""
+    chunks: list[list[Record]] = []
+    current: list[Record] = []
+    current_bytes = 0
+    for record in records:
+        size = record.size
+        if current and (len(current) == max_operations or current_bytes + size > max_bytes):
+            chunks.append(current)
+            current, current_bytes = [], 0
+        current.append(record)
+        current_bytes += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+@dataclass
+class WriteReport:
+    outcomes: list[Outcome]
+    request_charge: float = 0.0
+    batches: int = 0
+
+    def of_kind(self, kind: OutcomeKind) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.kind is kind]
+
+
+class Action(StrEnum):
+    """What to do after a batch request failed."""
+
+    WAIT_AND_RETRY = "wait and retry"
+    REJECT_FAILED_OPERATION = "reject the failed operation, resubmit the rest"
+    SPLIT = "split the batch in two"
+    REJECT_RECORD = "reject the only record"
+    GIVE_UP = "give up: retry the message later"
+
+
+def decide(error: BaseException, batch_size: int) -> Action:
+    status = error.status_code if isinstance(error, COSMOS_ERRORS) else None
+    if status == 429 or status in TRANSIENT_STATUSES or isinstance(error, TRANSIENT_EXCEPTIONS):
+        return Action.WAIT_AND_RETRY
+    if isinstance(error, CosmosBatchOperationError):
+        return Action.REJECT_FAILED_OPERATION
+    if status in (400, 413):
+        return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
+    return Action.GIVE_UP
+
+
+class BatchWriter:
+    """Writes records to one container; one instance per unit of work (it owns a retry budget)."""
+
+    def __init__(self, container: ContainerProxy, *, concurrency: int, budget: RetryBudget) -> None:
+        self.container = container
+        self.concurrency = asyncio.Semaphore(concurrency)
+        self.budget = budget
+        self.report = WriteReport(outcomes=[])
+        self._superseded: dict[int, int] = {}
+
+    async def write(self, records: Sequence[Record]) -> WriteReport:
+        groups = group_by_partition(records)
+        await asyncio.gather(*(self._write_partition(key, group) for key, group in groups.items()))
+        self._settle_superseded()
+        self.report.outcomes.sort(key=lambda outcome: outcome.index)
+        return self.report
+
+    def _settle_superseded(self) -> None:
+        """A record replaced by a later one with the same id shares that record's fate."""
+        final = {outcome.index: outcome for outcome in self.report.outcomes}
+        for index, winner in self._superseded.items():
+            outcome = final[winner]
+            reason = f"superseded by record {winner}" + (
+                f": {outcome.reason}" if outcome.reason else ""
+            )
+            self.report.outcomes.append(Outcome(index, outcome.kind, outcome.status, reason))
+
+    def _settle(
+        self,
+        records: Iterable[Record],
+        kind: OutcomeKind,
+        status: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.report.outcomes.extend(Outcome(r.index, kind, status, reason) for r in records)
+
+    async def _write_partition(self, partition_key: str, records: list[Record]) -> None:
+        kept, superseded = deduplicate(records)
+        self._superseded.update(superseded)
+        too_large = [r for r in kept if r.size > MAX_ITEM_BYTES]
+        self._settle(too_large, OutcomeKind.REJECTED, 413, "item is larger than 2 MB")
+        pending = chunk([r for r in kept if r.size <= MAX_ITEM_BYTES])
+        async with self.concurrency:
+            for position, batch in enumerate(pending):
+                try:
+                    await self._write_batch(partition_key, batch)
+                except Exception as error:  # noqa: BLE001 - becomes a retry outcome, never lost
+                    # Keep the partition's order: nothing after a failed batch is attempted.
+                    logger.warning("Partition write stopped: %s", describe(error))
+                    later = [r for rest in pending[position:] for r in rest]
+                    done = {o.index for o in self.report.outcomes}
+                    unsettled = [r for r in later if r.index not in done]
+                    self._settle(unsettled, OutcomeKind.RETRY, reason=describe(error))
+                    return
+
+    async def _write_batch(self, partition_key: str, batch: list[Record]) -> None:
+        """Write `batch`: isolate records Cosmos refuses, retry transient failures in budget."""
+        attempt = 0
+        while batch:
+            try:
+                await self._execute(partition_key, batch)
+            except Exception as error:
+                action = decide(error, len(batch))
+                if action is Action.WAIT_AND_RETRY:
+                    await self.budget.wait_before_retry(error, attempt)
+                    attempt += 1
+                elif action is Action.REJECT_FAILED_OPERATION:
+                    assert isinstance(error, CosmosBatchOperationError)
+                    batch = self._reject_failed_operation(batch, error)
+                elif action is Action.SPLIT:
+                    half = len(batch) // 2
+                    await self._write_batch(partition_key, batch[:half])
+                    batch = batch[half:]
+                elif action is Action.REJECT_RECORD:
+                    status = getattr(error, "status_code", None)
+                    self._settle(batch, OutcomeKind.REJECTED, status, describe(error))
+                    return
+                else:
+                    raise
+            else:
+                self._settle(batch, OutcomeKind.WRITTEN)
+                return
+
+    async def _execute(self, partition_key: str, batch: list[Record]) -> None:
+        self.report.batches += 1
+        await self.container.execute_item_batch(
+            [("upsert", (record.item,)) for record in batch],
+            partition_key=partition_key,
+            response_hook=self._count_charge,
+            no_response=True,  # Prefer: return=minimal; the writer needs statuses, not bodies
+        )
+
+    def _reject_failed_operation(
+        self, batch: list[Record], error: CosmosBatchOperationError
+    ) -> list[Record]:
+        failed = batch[error.error_index]
+        self._settle([failed], OutcomeKind.REJECTED, error.status_code, _operation_reason(error))
+        return [record for record in batch if record is not failed]
+
+    def _count_charge(self, headers: Any, *_: Any) -> None:
+        self.report.request_charge += request_charge_of(headers)
+
+
+def _operation_reason(error: CosmosBatchOperationError) -> str:
+    response = error.operation_responses[error.error_index]
+    body = response.get("resourceBody") if isinstance(response, dict) else None
+    message = body.get("message") if isinstance(body, dict) else None
+    detail = f": {str(message)[:200]}" if message else ""
+    return f"Cosmos DB refused the item (status {error.status_code}){detail}"
