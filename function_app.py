@@ -11,6 +11,7 @@ import azure.functions as func
 
 from shared.api import batches, imports, products
 from shared.api.http import empty_response, http_endpoint, json_response, read_json
+from shared.api.params import route_id
 from shared.catalog import store
 from shared.ingest import consumer, progress
 from shared.platform.settings import get_settings
@@ -60,7 +61,7 @@ async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
     stored = await store.patch_product(
         category_id=category_id,
         product_id=product_id,
-        operations=products.parse_patch(req),
+        patch=products.parse_patch(req),
         if_match=products.if_match(req),
     )
     return json_response(stored.item, headers=_product_headers(stored))
@@ -80,7 +81,7 @@ async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
 @http_endpoint
 async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
     page = await store.list_products(
-        category_id=req.route_params["categoryId"],
+        category_id=route_id(req, "categoryId"),
         limit=products.parse_page_size(req),
         continuation=req.params.get("continuation"),
     )
@@ -93,14 +94,14 @@ async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="categories/{categoryId}/products", methods=["DELETE"])
 @http_endpoint
 async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
-    deletion = await store.delete_category(category_id=req.route_params["categoryId"])
+    deletion = await store.delete_category(category_id=route_id(req, "categoryId"))
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
 
 
 @app.route(route="categories/{categoryId}/batch", methods=["POST"])
 @http_endpoint
 async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
-    category_id = req.route_params["categoryId"]
+    category_id = route_id(req, "categoryId")
     operations = batches.parse_batch(read_json(req), category_id)
     results = await store.execute_batch(category_id=category_id, operations=operations)
     return json_response({"results": batches.batch_results(results)})
@@ -117,7 +118,7 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="imports/{importId}", methods=["GET"])
 @http_endpoint
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
-    state = await progress.read_progress(import_id=req.route_params["importId"])
+    state = await progress.read_progress(import_id=imports.import_key(req))
     return json_response(state.to_json())
 
 

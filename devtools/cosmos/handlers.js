@@ -9,10 +9,21 @@ const DOCS_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs$/;
 const DOCUMENT_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs\/([^/]+)$/;
 const PARTITION_DELETE_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/operations\/partitionkeydelete$/;
 const DATA_PLANE_PATH = /^\/dbs\/[^/]+\/colls\/[^/]+\/(docs|operations)(\/|$)/;
+const OWNER_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\//;
+// Cosmos DB's substatus for a request whose database or container does not exist.
+const OWNER_RESOURCE_NOT_FOUND = "1003";
 
 function collectionAt(account, match) {
   const collection = account.database(decodeURIComponent(match[1])).collection(decodeURIComponent(match[2]));
   return collection.read() ? collection : null;
+}
+
+function safeCollectionAt(account, match) {
+  try {
+    return collectionAt(account, match);
+  } catch (err) {
+    return null;
+  }
 }
 
 function operationKind(req, pathname) {
@@ -37,6 +48,20 @@ function operationKind(req, pathname) {
 function isTooLarge(req, kind) {
   const length = Number(req.headers["content-length"] || 0);
   return kind !== "query" && length > MAX_REQUEST_BYTES;
+}
+
+// The continuation tokens the upstream query engine writes; Cosmos DB refuses a token it did not
+// write with 400, where the upstream would quietly start again from the first page.
+const CONTINUATION_TOKEN = /^\+RID:[^#]+#RT:\d+(#SRC:\d+)?#TRC:\d+(#RTD:[A-Za-z0-9+/=]*)?$/;
+
+function isValidContinuation(raw) {
+  if (raw === undefined || raw === "") return true;
+  try {
+    const parsed = JSON.parse(raw);
+    return parsed !== null && typeof parsed.token === "string" && CONTINUATION_TOKEN.test(parsed.token);
+  } catch (err) {
+    return false;
+  }
 }
 
 /** Queries that name a partition key see only that partition; the upstream ignores the header. */
@@ -88,6 +113,12 @@ function deletePartition(collection, partitionKey) {
 
 function createOverrides(account, capabilities) {
   return async function override(req, res, pathname, kind) {
+    const owner = OWNER_PATH.exec(pathname);
+    if (owner && !safeCollectionAt(account, owner)) {
+      req.resume();
+      res.setHeader("x-ms-substatus", OWNER_RESOURCE_NOT_FOUND);
+      return [404, problem("NotFound", "Owner resource does not exist")];
+    }
     if (isTooLarge(req, kind)) {
       req.resume();
       return [413, problem("RequestEntityTooLarge", "Request size is too large.")];
@@ -99,6 +130,10 @@ function createOverrides(account, capabilities) {
       return collection ? handleBatch(collection, operations, req) : [404, problem("NotFound", "Collection not found.")];
     }
     if (docs && kind === "query" && headerPartitionKey(req) !== undefined) {
+      if (!isValidContinuation(req.headers["x-ms-continuation"])) {
+        req.resume();
+        return [400, problem("BadRequest", "Invalid Continuation Token")];
+      }
       try {
         const body = await partitionQuery(account, req, res, docs, headerPartitionKey(req));
         return [res.statusCode, body];

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.api.params import is_valid_id, parse_etag
 from shared.catalog.models import Product, ProductCreate, strip_system_properties
 from shared.catalog.patch import to_cosmos_patch
 from shared.platform.errors import BadRequestError, field_errors
@@ -50,15 +51,27 @@ def _product_item(
         ) from None
 
 
+def _preconditions(index: int, if_match: Any) -> dict[str, Any]:
+    if if_match is None:
+        return {}
+    if not isinstance(if_match, str):
+        raise _fail(index, "ifMatch must be an entity tag string")
+    try:
+        etag = parse_etag(if_match, where="ifMatch")
+    except BadRequestError as error:
+        raise _fail(index, error.detail) from None
+    return {"if_match_etag": etag} if etag else {}
+
+
 def _to_sdk(index: int, operation: Any, category_id: str) -> SdkOperation:
     if not isinstance(operation, dict):
         raise _fail(index, "must be a JSON object")
     kind = operation.get("op")
     if kind not in KINDS:
         raise _fail(index, f"op must be one of {', '.join(KINDS)}")
-    if kind in NEEDS_ID and (not isinstance(operation.get("id"), str) or not operation["id"]):
-        raise _fail(index, f"{kind} needs an id")
-    options = {"if_match_etag": operation["ifMatch"]} if operation.get("ifMatch") else {}
+    if kind in NEEDS_ID and not is_valid_id(operation.get("id")):
+        raise _fail(index, f"{kind} needs a valid id")
+    options = _preconditions(index, operation.get("ifMatch"))
     if kind in ("create", "upsert"):
         return kind, (_product_item(index, kind, operation, category_id),), options
     if kind == "replace":
@@ -69,7 +82,9 @@ def _to_sdk(index: int, operation: Any, category_id: str) -> SdkOperation:
             patch = to_cosmos_patch(operation.get("patch"))
         except BadRequestError as error:
             raise _fail(index, error.detail) from None
-        return kind, (operation["id"], patch), options
+        if patch.filter_predicate:
+            options["filter_predicate"] = patch.filter_predicate
+        return kind, (operation["id"], patch.operations), options
     return kind, (operation["id"],), options
 
 

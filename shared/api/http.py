@@ -7,6 +7,7 @@ request charge.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -17,14 +18,19 @@ from urllib.parse import urlsplit
 import azure.functions as func
 
 from shared.catalog.models import MAX_BODY_BYTES
+from shared.platform import cosmos
 from shared.platform.charges import RequestCharge, add_charge, start_metering
 from shared.platform.errors import (
     BadRequestError,
     PayloadTooLargeError,
     ServiceError,
+    ServiceUnavailableError,
+    StoreMissingError,
     UnsupportedMediaTypeError,
     to_service_error,
 )
+from shared.platform.json_input import JsonInputError, loads
+from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +90,9 @@ def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_CON
     if sent_type and sent_type not in media_types:
         raise UnsupportedMediaTypeError(f"Send the body as {' or '.join(media_types)}.")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadRequestError(f"The request body is not valid JSON: {error}") from None
+        return loads(body)
+    except JsonInputError as error:
+        raise BadRequestError(f"The request body is not acceptable JSON. {error}") from None
 
 
 def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
@@ -103,17 +109,27 @@ def _with_charge(response: func.HttpResponse, meter: RequestCharge) -> func.Http
 
 
 def http_endpoint(handler: Handler) -> Handler:
-    """Turn every error raised by `handler` into a problem response and add the request charge."""
+    """Turn every error raised by `handler` into a problem response and add the request charge.
+    A handler that outlasts HTTP_TIMEOUT_SECONDS (a hung database, say) is cancelled: 503."""
 
     @functools.wraps(handler)
     async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
         meter = start_metering()
+        seconds = get_settings().http_timeout_seconds
+        deadline = asyncio.timeout(seconds)
         try:
-            response = await handler(req)
+            async with deadline:
+                response = await handler(req)
         except Exception as error:  # noqa: BLE001 - the edge: every error becomes a response
-            problem = to_service_error(error)
+            problem = (
+                ServiceUnavailableError(f"No answer within {seconds:g} s; retry later.")
+                if deadline.expired()
+                else to_service_error(error)
+            )
             if problem.request_charge:
                 add_charge(problem.request_charge)
+            if isinstance(problem, StoreMissingError):
+                cosmos.discard_clients()
             response = problem_response(problem, instance=_path_of(req))
         return _with_charge(response, meter)
 

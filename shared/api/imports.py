@@ -18,11 +18,25 @@ from shared.ingest.packing import (
     plan_import,
 )
 from shared.platform import queues
-from shared.platform.errors import UnsupportedMediaTypeError
+from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
 from shared.platform.settings import get_settings
 
 MAX_IMPORT_BYTES = 100 * 1024 * 1024  # the Functions host's own request limit
 SEND_CONCURRENCY = 16
+UUID_LENGTH = 36  # the canonical form, as start() hands it out
+
+
+def import_key(req: func.HttpRequest) -> str:
+    """The import id from the route. Ids are canonical UUIDs: anything else names no import
+    (404) and never reaches Cosmos DB."""
+    raw = req.route_params.get("importId", "")
+    try:
+        parsed = uuid.UUID(raw) if len(raw) == UUID_LENGTH else None
+    except ValueError:
+        parsed = None
+    if parsed is None or str(parsed) != raw.lower():
+        raise NotFoundError("No import has this id.")
+    return str(parsed)
 
 
 def _import_media_type(req: func.HttpRequest) -> str:

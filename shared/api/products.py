@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
 from urllib.parse import quote
 
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.api.http import read_json, read_json_object
+from shared.api.http import media_type, read_json, read_json_object
+from shared.api.params import parse_etag, route_id
 from shared.catalog.models import Product, ProductCreate
-from shared.catalog.patch import to_cosmos_patch
-from shared.platform.errors import BadRequestError, validation_problem
+from shared.catalog.patch import CosmosPatch, to_cosmos_patch
+from shared.platform.errors import BadRequestError, UnsupportedMediaTypeError, validation_problem
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
 DEFAULT_PAGE_SIZE = 100
@@ -24,12 +25,11 @@ def product_location(category_id: str, product_id: str) -> str:
 
 
 def product_key(req: func.HttpRequest) -> tuple[str, str]:
-    return req.route_params["categoryId"], req.route_params["id"]
+    return route_id(req, "categoryId"), route_id(req, "id")
 
 
 def if_match(req: func.HttpRequest) -> str | None:
-    value = req.headers.get("if-match")
-    return None if value in (None, "", "*") else value
+    return parse_etag(req.headers.get("if-match"), where="If-Match")
 
 
 def matches_if_none_match(req: func.HttpRequest, etag: str) -> bool:
@@ -63,14 +63,20 @@ def parse_replace(req: func.HttpRequest) -> Product:
         raise validation_problem(error) from None
 
 
-def parse_patch(req: func.HttpRequest) -> list[dict[str, Any]]:
+def parse_patch(req: func.HttpRequest) -> CosmosPatch:
+    """A JSON Patch document; the media type is required, as RFC 6902 registers it."""
+    if media_type(req) != JSON_PATCH_CONTENT_TYPE:
+        raise UnsupportedMediaTypeError(f"Send the patch as {JSON_PATCH_CONTENT_TYPE}.")
     return to_cosmos_patch(read_json(req, media_types=(JSON_PATCH_CONTENT_TYPE,)))
+
+
+_PAGE_SIZE = re.compile(r"[0-9]{1,4}")  # ASCII digits only: str.isdigit() also accepts '²'
 
 
 def parse_page_size(req: func.HttpRequest) -> int:
     raw = req.params.get("limit")
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not _PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise BadRequestError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
     return int(raw)

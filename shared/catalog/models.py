@@ -11,12 +11,12 @@ import uuid
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictInt,
     StrictStr,
-    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -24,11 +24,52 @@ from pydantic.alias_generators import to_camel
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_ts", "_attachments", "_lsn"})
 KEY_FIELDS = frozenset({"id", "categoryId"})
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_ID_LENGTH = 255
+MAX_TTL_SECONDS = 2**31 - 1  # Cosmos DB's largest ttl
+DOT_SEGMENTS = frozenset({".", ".."})
 
-# Cosmos ids may not contain / \ ? # and control characters make them unaddressable in a URL.
-ProductId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^/\\?#\x00-\x1f\x7f]+$")]
-NonEmptyText = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
+# The id rule, for product ids and category ids alike: both become segments of a URL path (ours
+# and the SDK's). Cosmos and the SDK refuse / \ ? # and an id ending in a space; control
+# characters (C0, DEL, C1) cannot travel in a URL. The validator adds what a pattern says badly:
+# "." and ".." would be resolved as dot segments and address another resource, and a lone
+# surrogate cannot be encoded at all.
+ID_PATTERN = r"^[^/\\?#\x00-\x1f\x7f-\x9f]*[^/\\?#\x00-\x20\x7f-\x9f]$"
+
+
+def _addressable(value: str) -> str:
+    if value in DOT_SEGMENTS:
+        raise ValueError("an id may not be '.' or '..'")
+    if not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("an id may not hold a lone surrogate")
+    return value
+
+
+def _ttl_is_positive_or_never(ttl: int) -> int:
+    if ttl != -1 and not 0 < ttl <= MAX_TTL_SECONDS:
+        raise ValueError(f"ttl must be from 1 to {MAX_TTL_SECONDS} seconds, or -1 for never")
+    return ttl
+
+
+ProductId = Annotated[
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        pattern=ID_PATTERN,
+        json_schema_extra={"not": {"enum": sorted(DOT_SEGMENTS)}},
+    ),
+    AfterValidator(_addressable),
+]
+CategoryId = ProductId
+Name = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Tag = StrictStr
+Tags = list[Tag]
+Ttl = Annotated[
+    StrictInt,
+    Field(json_schema_extra={"anyOf": [{"const": -1}, {"minimum": 1, "maximum": MAX_TTL_SECONDS}]}),
+    AfterValidator(_ttl_is_positive_or_never),
+]
 
 
 def new_product_id() -> str:
@@ -44,23 +85,16 @@ class ProductFields(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
 
-    category_id: NonEmptyText
-    name: NonEmptyText
+    category_id: CategoryId
+    name: Name
     price: Price
-    tags: list[StrictStr] = Field(default_factory=list)
-    ttl: StrictInt | None = None
+    tags: Tags = Field(default_factory=list)
+    ttl: Ttl | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _drop_system_properties(cls, data: Any) -> Any:
         return strip_system_properties(data) if isinstance(data, dict) else data
-
-    @field_validator("ttl")
-    @classmethod
-    def _ttl_is_positive_or_never(cls, ttl: int | None) -> int | None:
-        if ttl is not None and ttl != -1 and ttl <= 0:
-            raise ValueError("ttl must be a positive number of seconds, or -1 for never")
-        return ttl
 
     def to_item(self) -> dict[str, Any]:
         """The JSON item for Cosmos DB (camelCase names; ttl only when set)."""

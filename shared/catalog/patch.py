@@ -1,85 +1,179 @@
 """JSON Patch (RFC 6902) documents translated into Cosmos DB partial-update operations.
 
-Supported: add, remove, replace (RFC 6902) and Cosmos's own set and incr. Cosmos applies at most
-10 operations per patch. The id and the partition key cannot be patched, nor system properties;
-values written to the product's own fields are validated like a full product.
+Supported: add, remove, replace (RFC 6902) and Cosmos's own set and incr; Cosmos applies at most
+10 operations per patch. A patch is accepted only if the patched product still obeys the product
+rules. What can be checked before sending is checked here, with the model's own field types:
+paths, the values written to the product's fields, removals of required fields. What depends on
+the stored value (an `incr` of the price) becomes a filter predicate that Cosmos evaluates
+atomically with the patch, so that no request can leave an invalid product behind.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from shared.catalog.models import KEY_FIELDS, SYSTEM_PROPERTIES
+from pydantic import TypeAdapter, ValidationError
+
+from shared.catalog.models import (
+    KEY_FIELDS,
+    SYSTEM_PROPERTIES,
+    Name,
+    Price,
+    ProductFields,
+    Tag,
+    Tags,
+    Ttl,
+)
 from shared.platform.errors import BadRequestError
 
 MAX_PATCH_OPERATIONS = 10
 SUPPORTED_OPS = ("add", "remove", "replace", "set", "incr")
+WRITES = frozenset({"add", "replace", "set"})
+_BAD_ESCAPE = re.compile(r"~(?![01])")
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+
+# The product's own fields, validated with the types the model itself uses.
+_FIELD_TYPES: dict[str, TypeAdapter[Any]] = {
+    "name": TypeAdapter(Name),
+    "price": TypeAdapter(Price),
+    "tags": TypeAdapter(Tags),
+    "ttl": TypeAdapter(Ttl),
+}
+_TAG = TypeAdapter(Tag)
+REQUIRED_FIELDS = frozenset(
+    field.alias or name for name, field in ProductFields.model_fields.items() if field.is_required()
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CosmosPatch:
+    """Operations for `patch_item`, and the condition the stored item must meet, if any."""
+
+    operations: list[dict[str, Any]]
+    filter_predicate: str | None = None
+
+
+def _fail(index: int, message: str) -> BadRequestError:
+    return BadRequestError(f"operation {index}: {message}")
+
+
+def _pointer(index: int, path: Any) -> list[str]:
+    """The tokens of a JSON Pointer (RFC 6901) below the root; empty tokens are refused, since
+    Cosmos would not read `//name` as the client meant it."""
+    if not isinstance(path, str) or not path.startswith("/") or len(path) > 1024:
+        raise _fail(index, "path must be a JSON Pointer below the root, like /price")
+    tokens = path[1:].split("/")
+    if any(token == "" or _BAD_ESCAPE.search(token) for token in tokens):
+        raise _fail(index, "path has an empty segment or an escape other than ~0 and ~1")
+    return [token.replace("~1", "/").replace("~0", "~") for token in tokens]
+
+
+def _check_value(index: int, field: str, adapter: TypeAdapter[Any], value: Any) -> None:
+    try:
+        adapter.validate_python(value)
+    except ValidationError as error:
+        message = error.errors(include_input=False, include_url=False)[0]["msg"]
+        raise _fail(index, f"{field}: {message}") from None
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str) and value.strip() != ""
+def _check_tags_element(index: int, op: str, tokens: list[str], value: Any) -> None:
+    position = tokens[1]
+    if len(tokens) > 2 or op == "incr":
+        raise _fail(index, "a tag is a string; only whole tags can be written or removed")
+    if not (_ARRAY_INDEX.fullmatch(position) or (position == "-" and op == "add")):
+        raise _fail(index, "a tag's position is an array index (or - to append with add)")
+    if op in WRITES:
+        _check_value(index, "tags", _TAG, value)
 
 
-def _is_tags(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(tag, str) for tag in value)
-
-
-def _is_ttl(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and (value > 0 or value == -1)
-
-
-# Values a patch may write to the product's own top-level fields.
-_FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "name": (_is_text, "name must be a non-empty string"),
-    "price": (lambda v: _is_number(v) and v >= 0, "price must be a finite number >= 0"),
-    "tags": (_is_tags, "tags must be a list of strings"),
-    "ttl": (_is_ttl, "ttl must be a positive integer or -1"),
-}
-_REQUIRED_FIELDS = frozenset({"name", "price"})
-
-
-def _top_level(path: str) -> str:
-    return path.split("/")[1].replace("~1", "/").replace("~0", "~")
+def _check_product_field(index: int, op: str, tokens: list[str], value: Any) -> None:
+    """The rules for an operation on one of the product's own fields."""
+    field = tokens[0]
+    if field == "tags" and len(tokens) > 1:
+        _check_tags_element(index, op, tokens, value)
+        return
+    if len(tokens) > 1:
+        raise _fail(index, f"{field} has no members to patch")
+    if op == "remove" and field in REQUIRED_FIELDS:
+        raise _fail(index, f"{field} is required and cannot be removed")
+    if op == "incr" and field != "price":
+        raise _fail(index, f"{field} cannot be incremented")
+    if op in WRITES:
+        _check_value(index, field, _FIELD_TYPES[field], value)
 
 
 def _check_operation(index: int, operation: Any) -> dict[str, Any]:
-    where = f"operation {index}"
     if not isinstance(operation, dict):
-        raise BadRequestError(f"{where} must be a JSON object")
-    op, path = operation.get("op"), operation.get("path")
+        raise _fail(index, "must be a JSON object")
+    op = operation.get("op")
     if op not in SUPPORTED_OPS:
-        raise BadRequestError(f"{where}: op must be one of {', '.join(SUPPORTED_OPS)}")
-    if not isinstance(path, str) or not path.startswith("/") or path == "/":
-        raise BadRequestError(f"{where}: path must be a JSON Pointer below the root, like /price")
-    field = _top_level(path)
-    if field in KEY_FIELDS or field in SYSTEM_PROPERTIES:
-        raise BadRequestError(f"{where}: {field} cannot be patched")
+        raise _fail(index, f"op must be one of {', '.join(SUPPORTED_OPS)}")
+    tokens = _pointer(index, operation.get("path"))
+    if tokens[0] in KEY_FIELDS or tokens[0] in SYSTEM_PROPERTIES:
+        raise _fail(index, f"{tokens[0]} cannot be patched")
     if op == "remove":
-        if path == f"/{field}" and field in _REQUIRED_FIELDS:
-            raise BadRequestError(f"{where}: {field} is required and cannot be removed")
-        return {"op": op, "path": path}
-    if "value" not in operation:
-        raise BadRequestError(f"{where}: {op} needs a value")
-    value = operation["value"]
+        value = None
+    elif "value" not in operation:
+        raise _fail(index, f"{op} needs a value")
+    else:
+        value = operation["value"]
     if op == "incr" and not _is_number(value):
-        raise BadRequestError(f"{where}: incr needs a finite number")
-    if op != "incr" and path == f"/{field}" and field in _FIELD_CHECKS:
-        check, message = _FIELD_CHECKS[field]
-        if not check(value):
-            raise BadRequestError(f"{where}: {message}")
-    return {"op": op, "path": path, "value": value}
+        raise _fail(index, "incr needs a finite number")
+    if tokens[0] in _FIELD_TYPES:
+        _check_product_field(index, op, tokens, value)
+    checked = {"op": op, "path": operation["path"]}
+    return checked if op == "remove" else {**checked, "value": value}
 
 
-def to_cosmos_patch(document: Any) -> list[dict[str, Any]]:
-    """Validate a JSON Patch document and return the equivalent Cosmos patch operations."""
+def _plain(number: float) -> str:
+    """A number as a Cosmos SQL literal, without exponent notation."""
+    return format(Decimal(repr(number)), "f")
+
+
+def _price_guard(operations: list[dict[str, Any]]) -> str | None:
+    """Follow the price through the operations in order. A price set outright must end valid
+    (checked now); one that ends as the stored price plus increments gets a predicate that
+    holds exactly when the result is a finite number >= 0."""
+    known: float | None = None
+    delta = 0.0
+    for operation in operations:
+        if operation["path"] != "/price":
+            continue
+        if operation["op"] == "incr":
+            if known is None:
+                delta += operation["value"]
+            else:
+                known += operation["value"]
+        else:
+            known, delta = operation["value"], 0.0
+    if known is not None:
+        if not (math.isfinite(known) and known >= 0):
+            raise BadRequestError("The patch would leave price negative or not finite.")
+        return None
+    if not math.isfinite(delta):
+        raise BadRequestError("The patch would leave price not finite.")
+    conditions = []
+    if delta < 0:
+        conditions.append(f"c.price >= {_plain(-delta)}")
+    if sys.float_info.max - delta < sys.float_info.max:
+        conditions.append(f"c.price <= {_plain(sys.float_info.max - delta)}")
+    return f"FROM c WHERE {' AND '.join(conditions)}" if conditions else None
+
+
+def to_cosmos_patch(document: Any) -> CosmosPatch:
+    """Validate a JSON Patch document and return the equivalent Cosmos patch."""
     if not isinstance(document, list) or not document:
         raise BadRequestError("A JSON Patch document must be a non-empty JSON array of operations")
     if len(document) > MAX_PATCH_OPERATIONS:
         raise BadRequestError(f"Cosmos DB applies at most {MAX_PATCH_OPERATIONS} patch operations")
-    return [_check_operation(index, operation) for index, operation in enumerate(document)]
+    operations = [_check_operation(index, operation) for index, operation in enumerate(document)]
+    return CosmosPatch(operations=operations, filter_predicate=_price_guard(operations))

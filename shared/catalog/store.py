@@ -7,6 +7,7 @@ properties removed.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -17,18 +18,36 @@ from typing import Any, cast
 
 from azure.core import MatchConditions
 from azure.core.async_paging import AsyncPageIterator
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
+from azure.cosmos.exceptions import (
+    CosmosAccessConditionFailedError,
+    CosmosBatchOperationError,
+    CosmosHttpResponseError,
+    CosmosResourceNotFoundError,
+)
 
 from shared.catalog.models import Product, ProductCreate, strip_system_properties
+from shared.catalog.patch import CosmosPatch
 from shared.platform.charges import add_charge, record_charge
 from shared.platform.cosmos import products_container
-from shared.platform.errors import BadRequestError, batch_failure, request_charge_of
+from shared.platform.errors import (
+    BadRequestError,
+    ConflictError,
+    StoreMissingError,
+    batch_failure,
+    request_charge_of,
+)
+from shared.platform.json_input import JsonInputError, loads
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH_OPERATIONS = 100
 # Statuses with which an account without the (preview) partition key delete capability refuses it.
 PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
+
+
+class InvalidContinuationError(BadRequestError):
+    def __init__(self) -> None:
+        super().__init__("The continuation token is not valid.")
 
 
 @dataclass(frozen=True)
@@ -80,16 +99,27 @@ async def replace_product(*, product: Product, if_match: str | None) -> StoredPr
 
 
 async def patch_product(
-    *, category_id: str, product_id: str, operations: list[dict[str, Any]], if_match: str | None
+    *, category_id: str, product_id: str, patch: CosmosPatch, if_match: str | None
 ) -> StoredProduct:
+    """Apply `patch`; 409 when the stored item does not meet the patch's condition (an increment
+    that would make the price negative), 412 when If-Match names another version."""
     container = await products_container()
-    item = await container.patch_item(
-        item=product_id,
-        partition_key=category_id,
-        patch_operations=operations,
-        response_hook=record_charge,
-        **_if_match(if_match),
-    )
+    try:
+        item = await container.patch_item(
+            item=product_id,
+            partition_key=category_id,
+            patch_operations=patch.operations,
+            filter_predicate=patch.filter_predicate,
+            response_hook=record_charge,
+            **_if_match(if_match),
+        )
+    except CosmosAccessConditionFailedError:
+        if patch.filter_predicate is None:
+            raise
+        current = await read_product(category_id=category_id, product_id=product_id)
+        if if_match is not None and current.etag != if_match:
+            raise
+        raise ConflictError("The patch would leave the product's price negative.") from None
     return _stored(item)
 
 
@@ -114,12 +144,12 @@ def decode_continuation(token: str | None) -> str | None:
     if not token:
         return None
     try:
-        decoded = json.loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
-        inner = decoded["cosmos"]
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError):
-        raise BadRequestError("The continuation token is not valid.") from None
-    if not isinstance(inner, str):
-        raise BadRequestError("The continuation token is not valid.")
+        decoded = loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
+    except (binascii.Error, UnicodeEncodeError, JsonInputError):
+        raise InvalidContinuationError() from None
+    inner = decoded.get("cosmos") if isinstance(decoded, dict) else None
+    if not isinstance(inner, str) or not inner:
+        raise InvalidContinuationError()
     return inner
 
 
@@ -134,9 +164,14 @@ async def list_products(*, category_id: str, limit: int, continuation: str | Non
     )
     pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
     items: list[dict[str, Any]] = []
-    async for page in pager:
-        items = [strip_system_properties(item) async for item in page]
-        break
+    try:
+        async for page in pager:
+            items = [strip_system_properties(item) async for item in page]
+            break
+    except CosmosHttpResponseError as error:
+        if continuation and error.status_code == 400:  # Cosmos did not write this token
+            raise InvalidContinuationError() from None
+        raise
     return ProductPage(items=items, continuation=encode_continuation(pager.continuation_token))
 
 
@@ -189,10 +224,14 @@ async def delete_category(*, category_id: str) -> CategoryDeletion:
     return CategoryDeletion(method="batch", deleted=await _delete_in_batches(category_id))
 
 
-HEALTH_TIMEOUT_SECONDS = 5
+HEALTH_TIMEOUT_SECONDS = 4  # so that the probe has its answer within 5 s
 
 
 async def check_health() -> None:
     """Raise unless Cosmos DB answers a read of the products container within a few seconds."""
-    container = await products_container()
-    await container.read(timeout=HEALTH_TIMEOUT_SECONDS, response_hook=record_charge)
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+            container = await products_container()
+            await container.read(timeout=HEALTH_TIMEOUT_SECONDS, response_hook=record_charge)
+    except CosmosResourceNotFoundError:  # the container itself (or its database) is missing
+        raise StoreMissingError() from None

@@ -29,10 +29,12 @@ from shared.ingest.writer import BatchWriter, OutcomeKind, Record, WriteReport
 from shared.platform import queues
 from shared.platform.cosmos import products_container
 from shared.platform.errors import field_errors
+from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
+NON_FINITE_REASON = "NaN and Infinity are not valid JSON numbers"
 ID_NAMESPACE = uuid.UUID("4f3a1c52-8d0e-4b7a-9f61-2c5e7d9a0b13")
 
 
@@ -70,6 +72,9 @@ def validate_records(message: IngestMessage, message_id: str) -> tuple[list[Reco
         if not isinstance(raw, dict):
             rejects.append(Reject(index, 400, "a product must be a JSON object", record=raw))
             continue
+        if holds_non_finite(raw):
+            rejects.append(Reject(index, 400, NON_FINITE_REASON, raw=_printable(raw)))
+            continue
         try:
             data = {"id": _derived_id(message, message_id, index), **raw}
             records.append(Record(index=index, item=Product.model_validate(data).to_item()))
@@ -78,6 +83,11 @@ def validate_records(message: IngestMessage, message_id: str) -> tuple[list[Reco
             reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
             rejects.append(Reject(index, 400, reason, record=raw))
     return records, rejects
+
+
+def _printable(record: Any) -> str:
+    """A record holding NaN or Infinity, as text that JSON can carry."""
+    return json.dumps(record, default=repr)
 
 
 def reject_entry(reject: Reject, message: IngestMessage | None, message_id: str) -> str:

@@ -11,8 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from shared.platform.json_input import MAX_DEPTH, JsonInputError, loads
+
 # A queue message is at most 64 KiB; base64 makes 4 bytes of 3, so the JSON must stay under 48 KiB.
 MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512  # headroom for the envelope
+
+
+# A record may nest MAX_DEPTH levels inside the envelope object and its products array.
+MAX_MESSAGE_DEPTH = MAX_DEPTH + 2
 
 
 class MalformedMessage(ValueError):
@@ -38,9 +44,11 @@ def _import_envelope(data: dict[str, Any]) -> IngestMessage:
 
 
 def parse_message(body: bytes) -> IngestMessage:
+    """The message's records. NaN and Infinity are marked (`NON_FINITE`) rather than refused, so
+    that only the records holding them are rejected."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_non_finite=True)
+    except JsonInputError as error:
         raise MalformedMessage(f"message is not valid JSON: {error}") from None
     if isinstance(data, list):
         return IngestMessage(records=data)

@@ -18,6 +18,7 @@ import ijson
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, import_message
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.json_input import JsonInputError, check_depth, loads
 
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
@@ -28,22 +29,34 @@ def _json_array_records(body: bytes) -> Iterator[Any]:
         raise BadRequestError("Send a JSON array of products, or NDJSON as application/x-ndjson.")
     try:
         yield from ijson.items(io.BytesIO(body), "item", use_float=True)
-    except ijson.JSONError as error:
-        raise BadRequestError(f"The body is not a valid JSON array: {error}") from None
+    except (ijson.JSONError, ValueError):  # the message would quote the body
+        raise BadRequestError("The body is not a valid JSON array.") from None
 
 
 def _ndjson_records(body: bytes) -> Iterator[Any]:
     for line_number, line in enumerate(io.BytesIO(body), start=1):
         if line.strip():
             try:
-                yield json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise BadRequestError(f"Line {line_number} is not valid JSON: {error}") from None
+                yield loads(line)
+            except JsonInputError as error:
+                raise BadRequestError(f"Line {line_number}: {error}") from None
 
 
 def iter_records(body: bytes, media_type: str) -> Iterator[Any]:
-    """The records of an import body, one at a time."""
+    """The records of an import body, one at a time. Nesting is bounded first, in one linear
+    scan, so that neither parser pays for depth (ijson's memory grows with depth squared)."""
+    try:
+        check_depth(body)
+    except JsonInputError as error:
+        raise BadRequestError(str(error)) from None
     return _ndjson_records(body) if media_type == NDJSON else _json_array_records(body)
+
+
+def _serialized(index: int, record: Any) -> str:
+    try:
+        return json.dumps(record, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise BadRequestError(f"Record {index} holds NaN or Infinity, which JSON cannot.") from None
 
 
 def _category_of(record: Any) -> str | None:
@@ -65,7 +78,7 @@ def pack_messages(import_id: str, records: Iterator[Any]) -> Iterator[str]:
     buffers: dict[str | None, _Buffer] = {}
     part = 0
     for index, record in enumerate(records):
-        text = json.dumps(record, separators=(",", ":"))
+        text = _serialized(index, record)
         size = len(text.encode()) + 1
         if size > budget:
             raise PayloadTooLargeError(f"Record {index} is too large for a queue message.")

@@ -114,6 +114,22 @@ async def database() -> DatabaseProxy:
     return (await _current()).database
 
 
+DISCARDED_CLIENT_GRACE_SECONDS = 30
+
+
+def discard_clients() -> None:
+    """Build the clients again on next use: after the database or a container went missing, so
+    that COSMOS_CREATE_IF_MISSING creates them again. In-flight calls keep the old client, which
+    is closed after a grace period."""
+    global _clients
+    if _clients is None:
+        return
+    stale, _clients = _clients, None
+    stale.loop.call_later(
+        DISCARDED_CLIENT_GRACE_SECONDS, lambda: stale.loop.create_task(stale.client.close())
+    )
+
+
 async def close() -> None:
     """Close the shared client; the next use creates a new one."""
     global _clients

@@ -14,7 +14,11 @@ from typing import Any
 
 import aiohttp
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
+from azure.cosmos.exceptions import (
+    CosmosBatchOperationError,
+    CosmosClientTimeoutError,
+    CosmosHttpResponseError,
+)
 from pydantic import ValidationError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +80,13 @@ class ServiceUnavailableError(RetryableError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class StoreMissingError(ServiceUnavailableError):
+    """The database or a container does not exist (deleted, or never created)."""
+
+    def __init__(self) -> None:
+        super().__init__("The database or one of its containers does not exist; retry later.")
+
+
 class InternalError(ServiceError):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
 
@@ -106,6 +117,8 @@ _COSMOS_CLIENT_ERRORS: dict[int, type[ServiceError]] = {
     412: PreconditionFailedError,
     413: PayloadTooLargeError,
 }
+# The substatus of a 404 whose database or container (not the item) does not exist.
+OWNER_RESOURCE_NOT_FOUND = "1003"
 # Cosmos statuses worth retrying after a back-off (429 waits what Cosmos asks for instead).
 TRANSIENT_STATUSES = frozenset({408, 449, 503})
 # CosmosBatchOperationError is an HttpResponseError but not a CosmosHttpResponseError.
@@ -143,7 +156,10 @@ def request_charge_of(headers: Mapping[str, str] | None) -> float:
 def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> ServiceError:
     """The service error a client should see for a Cosmos status (of a request or operation)."""
     translated: ServiceError
-    if status in _COSMOS_CLIENT_ERRORS:
+    if status == 404 and (headers or {}).get("x-ms-substatus") == OWNER_RESOURCE_NOT_FOUND:
+        logger.error("The Cosmos DB database or container is missing")
+        translated = StoreMissingError()
+    elif status in _COSMOS_CLIENT_ERRORS:
         translated = _COSMOS_CLIENT_ERRORS[status](_COSMOS_DETAIL[status])
     elif status == 429:
         translated = TooManyRequestsError(
@@ -177,6 +193,7 @@ def batch_failure(error: CosmosBatchOperationError) -> ServiceError:
 
 TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
+    CosmosClientTimeoutError,
     aiohttp.ClientError,
     ServiceRequestError,
     ServiceResponseError,

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     ingest_queue: str = "product-ingest"
     rejects_queue: str = "product-ingest-rejects"
 
+    # Every HTTP route answers within this time (503 + Retry-After when Cosmos DB hangs).
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=230)
+
     writer_concurrency: int = Field(default=8, ge=1, le=64)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
 

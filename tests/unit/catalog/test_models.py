@@ -59,7 +59,16 @@ def test_ttl_is_written_only_when_set() -> None:
         ("id", "a?b"),
         ("id", "a#b"),
         ("id", "a\nb"),
+        ("id", "."),
+        ("id", ".."),
+        ("id", "ends with a space "),
+        ("id", "next line\u0085"),
+        ("id", "application\u009fcommand"),
+        ("id", "lone \ud800 surrogate"),
+        ("id", 7),
         ("categoryId", ""),
+        ("categoryId", "bikes/road"),
+        ("categoryId", ".."),
         ("name", "   "),
         ("price", -0.01),
         ("price", math.inf),
@@ -71,6 +80,9 @@ def test_ttl_is_written_only_when_set() -> None:
         ("ttl", 0),
         ("ttl", -2),
         ("ttl", 1.5),
+        ("ttl", 2**31),
+        ("ttl", 10**24),
+        ("ttl", 2**64),
     ],
 )
 def test_invalid_field_is_reported_by_name(field: str, value: object) -> None:
@@ -83,3 +95,12 @@ def test_missing_required_fields_are_each_reported() -> None:
     with pytest.raises(ValidationError) as raised:
         ProductCreate.model_validate({"tags": []})
     assert {"categoryId", "name", "price"} <= field_names(raised.value)
+
+
+@pytest.mark.parametrize("value", ["...", " leading space", "für", "a.b", "x" * 255])
+def test_ids_that_cosmos_and_a_url_can_carry_are_accepted(value: str) -> None:
+    assert Product.model_validate(product_json(id=value, categoryId=value)).id == value
+
+
+def test_the_largest_ttl_cosmos_allows_is_accepted() -> None:
+    assert ProductCreate.model_validate(product_json(ttl=2**31 - 1)).ttl == 2**31 - 1

@@ -14,7 +14,7 @@ def test_json_patch_operations_translate_one_to_one() -> None:
         {"op": "set", "path": "/stock", "value": 3},
         {"op": "incr", "path": "/stock", "value": -1},
     ]
-    assert to_cosmos_patch(document) == [
+    assert to_cosmos_patch(document).operations == [
         {"op": "replace", "path": "/price", "value": 70},
         {"op": "add", "path": "/tags/-", "value": "new"},
         {"op": "remove", "path": "/color"},
@@ -43,6 +43,21 @@ def test_keys_and_system_properties_cannot_be_patched(path: str) -> None:
         {"op": "set", "path": "/tags", "value": [1]},
         {"op": "set", "path": "/ttl", "value": 0},
         {"op": "remove", "path": "/price"},
+        {"op": "remove", "path": "/name"},
+        {"op": "set", "path": "/price", "value": None},
+        {"op": "set", "path": "/ttl", "value": -5},
+        {"op": "set", "path": "/ttl", "value": 2**31},
+        {"op": "incr", "path": "/ttl", "value": -10},
+        {"op": "incr", "path": "/name", "value": 1},
+        {"op": "add", "path": "/tags/0", "value": 5},
+        {"op": "set", "path": "/tags/-", "value": "x"},
+        {"op": "add", "path": "/tags/first", "value": "x"},
+        {"op": "set", "path": "/tags/0/x", "value": "x"},
+        {"op": "set", "path": "/price/amount", "value": 1},
+        {"op": "set", "path": "//name", "value": ""},
+        {"op": "remove", "path": "//name"},
+        {"op": "set", "path": "/name/", "value": ""},
+        {"op": "set", "path": "/a~2b", "value": 1},
         "not an object",
     ],
 )
@@ -61,3 +76,48 @@ def test_more_operations_than_cosmos_allows_is_a_bad_request() -> None:
     document = [{"op": "incr", "path": "/n", "value": 1}] * (MAX_PATCH_OPERATIONS + 1)
     with pytest.raises(BadRequestError, match=str(MAX_PATCH_OPERATIONS)):
         to_cosmos_patch(document)
+
+
+def test_an_increment_of_the_price_is_guarded_by_a_predicate_on_the_stored_price() -> None:
+    patch = to_cosmos_patch([{"op": "incr", "path": "/price", "value": -2.5}])
+    assert patch.filter_predicate == "FROM c WHERE c.price >= 2.5"
+
+
+def test_a_price_set_outright_then_incremented_is_checked_before_sending() -> None:
+    with pytest.raises(BadRequestError, match="negative"):
+        to_cosmos_patch(
+            [
+                {"op": "set", "path": "/price", "value": 5},
+                {"op": "incr", "path": "/price", "value": -10},
+            ]
+        )
+    ok = to_cosmos_patch(
+        [{"op": "set", "path": "/price", "value": 5}, {"op": "incr", "path": "/price", "value": -5}]
+    )
+    assert ok.filter_predicate is None
+
+
+def test_increments_that_raise_the_price_need_no_guard() -> None:
+    assert to_cosmos_patch([{"op": "incr", "path": "/price", "value": 3}]).filter_predicate is None
+
+
+def test_a_huge_increment_is_guarded_against_overflow() -> None:
+    patch = to_cosmos_patch([{"op": "incr", "path": "/price", "value": 1.5e308}])
+    assert patch.filter_predicate is not None and "c.price <=" in patch.filter_predicate
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "add", "path": "/tags/-", "value": "new"},
+        {"op": "replace", "path": "/tags/0", "value": "first"},
+        {"op": "remove", "path": "/tags/1"},
+        {"op": "remove", "path": "/tags"},
+        {"op": "remove", "path": "/ttl"},
+        {"op": "set", "path": "/ttl", "value": 2**31 - 1},
+        {"op": "set", "path": "/dimensions/width", "value": 3},
+        {"op": "set", "path": "/a~1b", "value": 1},
+    ],
+)
+def test_operations_that_keep_the_product_valid_are_accepted(operation: dict[str, object]) -> None:
+    assert to_cosmos_patch([operation]).operations[0]["op"] == operation["op"]
