@@ -1,18 +1,21 @@
 """Second development hosts beside the session's: one whose Cosmos endpoint does not answer, one
-that is stopped while a request is in flight."""
+whose endpoint hangs, one that loses its database, one stopped while a request is in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
+from azure.cosmos import CosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
-from tests.factories import product_json
+from tests.factories import product_json, unique
 from tests.integration.conftest import Emulator, wait_for
 
 
@@ -73,3 +76,71 @@ def test_stopping_the_host_lets_an_in_flight_request_finish(
     slow_read.join(timeout=30)
     assert answers == [200]
     assert host.process is not None and host.process.returncode == 0
+
+
+@pytest.fixture
+def hung_endpoint() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers: a hung Cosmos DB."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.fixture
+def host_with_hung_cosmos(stack: LocalStack, hung_endpoint: str) -> Iterator[str]:
+    env = {**stack.host_environment(), "COSMOS_ENDPOINT": hung_endpoint}
+    env.pop("HTTP_TIMEOUT_SECONDS", None)  # the default bound
+    env["COSMOS_CREATE_IF_MISSING"] = "false"
+    host = second_host("devhost-hung-cosmos", env)
+    yield host.start().group(1)
+    host.stop()
+
+
+def test_a_hung_cosmos_gets_503_within_the_default_bound(host_with_hung_cosmos: str) -> None:
+    started = time.monotonic()
+    health = requests.get(f"{host_with_hung_cosmos}/health", timeout=30)
+    health_seconds = time.monotonic() - started
+    assert health.status_code == 503 and "Retry-After" in health.headers
+    assert health_seconds < 5.5
+    started = time.monotonic()
+    read = requests.get(f"{host_with_hung_cosmos}/products/c/p", timeout=30)
+    assert read.status_code == 503 and "Retry-After" in read.headers
+    assert time.monotonic() - started < 11
+    assert read.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.fixture
+def host_with_own_database(stack: LocalStack) -> Iterator[tuple[str, str]]:
+    database = unique("db")
+    env = {**stack.host_environment(), "COSMOS_DATABASE": database}
+    host = second_host("devhost-own-database", env)
+    yield host.start().group(1), database
+    host.stop()
+
+
+@pytest.mark.parametrize("what_goes_missing", ["container", "database"])
+def test_missing_resources_are_503_then_created_again(
+    host_with_own_database: tuple[str, str], cosmos: CosmosClient, what_goes_missing: str
+) -> None:
+    url, database = host_with_own_database
+    assert requests.post(f"{url}/products", json=product_json(), timeout=30).status_code == 201
+    if what_goes_missing == "container":
+        cosmos.get_database_client(database).delete_container("products")
+    else:
+        cosmos.delete_database(database)
+    health = requests.get(f"{url}/health", timeout=30)
+    assert health.status_code == 503
+    assert "does not exist" in health.json()["detail"]
+    response = requests.post(f"{url}/products", json=product_json(), timeout=30)
+    assert response.status_code == 201, response.text
+    assert requests.get(f"{url}/health", timeout=30).status_code == 200
