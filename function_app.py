@@ -11,6 +11,7 @@ import azure.functions as func
 
 from shared.api import batches, imports, products
 from shared.api.http import empty_response, http_endpoint, json_response, read_json
+from shared.api.openapi import openapi_document
 from shared.api.params import route_id
 from shared.catalog import store
 from shared.ingest import consumer, progress
@@ -135,6 +136,12 @@ async def ingest_products(msg: func.QueueMessage) -> None:
         summary.rejected,
         " (already counted)" if summary.duplicate else "",
     )
+
+
+@app.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@http_endpoint
+async def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(openapi_document())
 
 
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -17,8 +17,9 @@ from shared.catalog.models import ProductId
 from shared.platform.errors import BadRequestError
 
 _ID: TypeAdapter[str] = TypeAdapter(ProductId)
-# An entity tag as RFC 9110 writes it (optionally weak), or a bare token: printable ASCII only.
-_ENTITY_TAG = re.compile(r'(W/)?"[\x21\x23-\x7e]*"|[\x21-\x7e]+')
+# An entity tag as RFC 9110 writes it (optionally weak), a bare token, or *: printable ASCII.
+ENTITY_TAG_PATTERN = r'^[ \t]*(\*|(W/)?"[\x21\x23-\x7e]*"|[\x21-\x7e]+)[ \t]*$'
+_ENTITY_TAG = re.compile(ENTITY_TAG_PATTERN)
 
 
 def is_valid_id(value: Any) -> bool:
@@ -43,6 +44,6 @@ def parse_etag(value: str | None, *, where: str) -> str | None:
     A value that is present but unusable is a 400, never silently ignored."""
     if value is None or value.strip() == "*":
         return None
-    if not _ENTITY_TAG.fullmatch(value.strip()):
+    if not _ENTITY_TAG.match(value):
         raise BadRequestError(f"{where} must be an entity tag (as the ETag header gave it) or *.")
     return value.strip()

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -44,6 +45,13 @@ def _addressable(value: str) -> str:
     return value
 
 
+def _integral_number(value: Any) -> Any:
+    """JSON does not tell 1616 from 1616.0; a whole number is an integer either way."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _ttl_is_positive_or_never(ttl: int) -> int:
     if ttl != -1 and not 0 < ttl <= MAX_TTL_SECONDS:
         raise ValueError(f"ttl must be from 1 to {MAX_TTL_SECONDS} seconds, or -1 for never")
@@ -67,6 +75,7 @@ Tag = StrictStr
 Tags = list[Tag]
 Ttl = Annotated[
     StrictInt,
+    BeforeValidator(_integral_number),
     Field(json_schema_extra={"anyOf": [{"const": -1}, {"minimum": 1, "maximum": MAX_TTL_SECONDS}]}),
     AfterValidator(_ttl_is_positive_or_never),
 ]

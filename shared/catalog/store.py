@@ -50,6 +50,12 @@ class InvalidContinuationError(BadRequestError):
         super().__init__("The continuation token is not valid.")
 
 
+PATCH_CONFLICT = (
+    "The patch does not apply to the product as it is now: a path it names does not exist, "
+    "or incr names a value that is not a number."
+)
+
+
 @dataclass(frozen=True)
 class StoredProduct:
     item: dict[str, Any]
@@ -120,6 +126,11 @@ async def patch_product(
         if if_match is not None and current.etag != if_match:
             raise
         raise ConflictError("The patch would leave the product's price negative.") from None
+    except CosmosHttpResponseError as error:
+        if error.status_code != 400:
+            raise
+        # RFC 5789: a patch that cannot apply to the resource's current state is a conflict.
+        raise ConflictError(PATCH_CONFLICT) from None
     return _stored(item)
 
 
@@ -186,7 +197,11 @@ async def execute_batch(
         )
     except CosmosBatchOperationError as error:
         add_charge(request_charge_of(error.headers))
-        raise batch_failure(error) from None
+        problem = batch_failure(error)
+        if error.status_code == 400 and operations[error.error_index][0] == "patch":
+            problem = ConflictError(f"Operation {error.error_index}: {PATCH_CONFLICT}")
+            problem.extensions.update(failedOperationIndex=error.error_index)
+        raise problem from None
     return list(results)
 
 

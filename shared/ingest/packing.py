@@ -1,6 +1,6 @@
 """Turn an import request body (a JSON array or NDJSON of products) into queue messages.
 
-Records are read one at a time from the body (ijson for arrays), never building the whole list,
+Records are read one at a time from the body, never building the whole list,
 and packed into import parts of at most MAX_MESSAGE_JSON_BYTES. Records of one category go into
 the same parts, so that the queue function can write them in full transactional batches; at most
 one part per category is buffered at a time.
@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import ijson
-
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, import_message
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
-from shared.platform.json_input import JsonInputError, check_depth, loads
+from shared.platform.json_input import JsonInputError, check_depth, iter_array, loads
 
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
@@ -28,9 +26,9 @@ def _json_array_records(body: bytes) -> Iterator[Any]:
     if not body.lstrip().startswith(b"["):
         raise BadRequestError("Send a JSON array of products, or NDJSON as application/x-ndjson.")
     try:
-        yield from ijson.items(io.BytesIO(body), "item", use_float=True)
-    except (ijson.JSONError, ValueError):  # the message would quote the body
-        raise BadRequestError("The body is not a valid JSON array.") from None
+        yield from iter_array(body)
+    except JsonInputError as error:
+        raise BadRequestError(f"The body is not a valid JSON array. {error}") from None
 
 
 def _ndjson_records(body: bytes) -> Iterator[Any]:
@@ -44,7 +42,7 @@ def _ndjson_records(body: bytes) -> Iterator[Any]:
 
 def iter_records(body: bytes, media_type: str) -> Iterator[Any]:
     """The records of an import body, one at a time. Nesting is bounded first, in one linear
-    scan, so that neither parser pays for depth (ijson's memory grows with depth squared)."""
+    scan, so that no parser pays for depth."""
     try:
         check_depth(body)
     except JsonInputError as error:

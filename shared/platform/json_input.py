@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import accumulate
 from typing import Any, Final
 
@@ -70,19 +72,23 @@ def _marked_float(text: str) -> float | NonFinite:
     return value if math.isfinite(value) else NON_FINITE
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_non_finite: bool = False) -> Any:
-    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and non-finite numbers
-    (or, with `mark_non_finite`, putting `NON_FINITE` where they were)."""
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_MARKING = json.JSONDecoder(parse_constant=lambda _: NON_FINITE, parse_float=_marked_float)
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _text(data: bytes | str, max_depth: int) -> str:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     check_depth(raw, max_depth=max_depth)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise JsonInputError("The JSON is not valid UTF-8.") from None
+
+
+def _decoded(decode: Callable[[], Any]) -> Any:
     try:
-        if mark_non_finite:
-            return json.loads(text, parse_constant=lambda _: NON_FINITE, parse_float=_marked_float)
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return decode()
     except JsonInputError:
         raise
     except json.JSONDecodeError as error:
@@ -91,6 +97,41 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_non_finite: boo
         ) from None
     except (ValueError, RecursionError):  # e.g. an integer of more than 4,300 digits
         raise JsonInputError("The JSON holds a value that cannot be read.") from None
+
+
+def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_non_finite: bool = False) -> Any:
+    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and non-finite numbers
+    (or, with `mark_non_finite`, putting `NON_FINITE` where they were)."""
+    text = _text(data, max_depth)
+    decoder = _MARKING if mark_non_finite else _STRICT
+    return _decoded(lambda: decoder.decode(text))
+
+
+def _skip_space(text: str, index: int) -> int:
+    found = _WHITESPACE.match(text, index)
+    return found.end() if found else index
+
+
+def iter_array(data: bytes) -> Iterator[Any]:
+    """The items of a JSON array one at a time, with the rules of `loads`: an import of 100 MB
+    as Python objects all at once would take several times its size."""
+    text = _text(data, MAX_DEPTH)
+    index = _skip_space(text, 0)
+    if not text.startswith("[", index):
+        raise JsonInputError("The JSON is not an array.")
+    index = _skip_space(text, index + 1)
+    if not text.startswith("]", index):
+        while True:
+            item, index = _decoded(partial(_STRICT.raw_decode, text, index))
+            yield item
+            index = _skip_space(text, index)
+            if text.startswith("]", index):
+                break
+            if not text.startswith(",", index):
+                raise JsonInputError(f"The JSON array is malformed at character {index}.")
+            index = _skip_space(text, index + 1)
+    if _skip_space(text, index + 1) != len(text):
+        raise JsonInputError("Text follows the JSON array.")
 
 
 def holds_non_finite(value: Any) -> bool:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
 import function_app
+from shared.api.openapi import openapi_document
 
 
 @cache
@@ -35,6 +37,7 @@ def test_every_product_route_is_indexed() -> None:
         "start_import": ("imports", frozenset({"POST"})),
         "read_import": ("imports/{importId}", frozenset({"GET"})),
         "health": ("health", frozenset({"GET"})),
+        "openapi": ("openapi.json", frozenset({"GET"})),
     }
 
 
@@ -57,4 +60,18 @@ def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> No
             level = trigger["authLevel"]  # an AuthLevel, or its name when set per route
             levels[function.get_function_name()] = str(getattr(level, "name", level)).upper()
     assert levels.pop("health") == "ANONYMOUS"
+    assert levels.pop("openapi") == "ANONYMOUS"
     assert set(levels.values()) == {"FUNCTION"}
+
+
+def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
+    documented = {
+        operation["operationId"]: (path.removeprefix("/"), frozenset({method.upper()}))
+        for path, methods in openapi_document()["paths"].items()
+        for method, operation in methods.items()
+    }
+    registered = {
+        name: (re.sub(r"\{(\w+)[^}]*\}", r"{\1}", route), methods)
+        for name, (route, methods) in routes().items()
+    }
+    assert documented == registered

@@ -1,0 +1,317 @@
+"""The API's OpenAPI 3.1 document, generated from the models and the route table.
+
+Schemas come from the pydantic models (so the id rule, the ttl range and the price rule are the
+validators' own) and from the limits the code enforces; the route table below is checked against
+the routes `function_app` registers by a unit test, so neither can drift from the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from shared.api.batches import KINDS, MAX_OPERATIONS, NEEDS_ID
+from shared.api.imports import MAX_IMPORT_BYTES
+from shared.api.params import ENTITY_TAG_PATTERN
+from shared.api.products import JSON_PATCH_CONTENT_TYPE, MAX_PAGE_SIZE
+from shared.api.wire import (
+    BatchResults,
+    CategoryDeletion,
+    Health,
+    ImportAccepted,
+    ImportProgress,
+    Problem,
+    ProductPage,
+)
+from shared.catalog.models import MAX_BODY_BYTES, Product, ProductCreate, ProductId
+from shared.catalog.patch import MAX_PATCH_OPERATIONS, SUPPORTED_OPS
+from shared.ingest.packing import JSON, NDJSON
+from shared.platform.json_input import MAX_DEPTH
+
+PROBLEM = "application/problem+json"
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """One operation: the function's name is its operationId."""
+
+    name: str
+    method: str
+    path: str
+    summary: str
+    ok: int
+    ok_schema: str | None = None
+    body: dict[str, str] = field(default_factory=dict)  # media type -> schema name
+    params: tuple[str, ...] = ()
+    errors: tuple[int, ...] = ()
+    ok_headers: tuple[str, ...] = ()
+
+
+PRODUCT = "/products/{categoryId}/{id}"
+ROUTES = (
+    Route(name="create_product", method="post", path="/products", summary="Create a product",
+          ok=201, ok_schema="Product", body={JSON: "ProductCreate"}, errors=(409,),
+          ok_headers=("ETag", "Location")),
+    Route(name="read_product", method="get", path=PRODUCT, summary="Read a product", ok=200,
+          ok_schema="Product", params=("categoryId", "id", "If-None-Match"), errors=(404,),
+          ok_headers=("ETag",)),
+    Route(name="replace_product", method="put", path=PRODUCT, summary="Replace a product",
+          ok=200, ok_schema="Product", body={JSON: "ProductReplace"},
+          params=("categoryId", "id", "If-Match"), errors=(404, 412), ok_headers=("ETag",)),
+    Route(name="patch_product", method="patch", path=PRODUCT,
+          summary="Change part of a product (JSON Patch)", ok=200, ok_schema="Product",
+          body={JSON_PATCH_CONTENT_TYPE: "JsonPatch"}, params=("categoryId", "id", "If-Match"),
+          errors=(404, 409, 412), ok_headers=("ETag",)),
+    Route(name="delete_product", method="delete", path=PRODUCT, summary="Delete a product",
+          ok=204, params=("categoryId", "id", "If-Match"), errors=(404, 412)),
+    Route(name="list_category_products", method="get", path="/categories/{categoryId}/products",
+          summary="A page of a category's products", ok=200, ok_schema="ProductPage",
+          params=("categoryId", "limit", "continuation")),
+    Route(name="delete_category_products", method="delete",
+          path="/categories/{categoryId}/products", summary="Delete every product of a category",
+          ok=200, ok_schema="CategoryDeletion", params=("categoryId",)),
+    Route(name="run_category_batch", method="post", path="/categories/{categoryId}/batch",
+          summary="A transactional batch in one category", ok=200, ok_schema="BatchResults",
+          body={JSON: "BatchRequest"}, params=("categoryId",), errors=(404, 409, 412)),
+    Route(name="start_import", method="post", path="/imports", summary="Start an import",
+          ok=202, ok_schema="ImportAccepted", body={JSON: "ImportArray", NDJSON: "ImportNdjson"},
+          ok_headers=("Location",)),
+    Route(name="read_import", method="get", path="/imports/{importId}",
+          summary="An import's progress", ok=200, ok_schema="ImportProgress",
+          params=("importId",), errors=(404,)),
+    Route(name="health", method="get", path="/health", summary="Whether Cosmos DB answers",
+          ok=200, ok_schema="Health"),
+    Route(name="openapi", method="get", path="/openapi.json", summary="This document", ok=200),
+)  # fmt: skip
+
+# Every route can answer these: bad input, throttling, Cosmos unreachable or refusing the app.
+COMMON_ERRORS = (400, 429, 502, 503)
+BODY_ERRORS = (413, 415)
+
+_ID_SCHEMA = TypeAdapter(ProductId).json_schema()
+_PARAMETERS: dict[str, dict[str, Any]] = {
+    "categoryId": {"in": "path", "required": True, "schema": _ID_SCHEMA},
+    "id": {"in": "path", "required": True, "schema": _ID_SCHEMA},
+    "importId": {"in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
+    "limit": {
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100},
+    },
+    "continuation": {
+        "in": "query",
+        "description": "The token of the previous page; opaque. Empty means the first page.",
+        "schema": {"type": "string"},
+    },
+    "If-Match": {
+        "in": "header",
+        "description": "Write only if the product still has this ETag (or * for any version).",
+        "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
+    },
+    "If-None-Match": {
+        "in": "header",
+        "description": "304 when the product still has one of these ETags.",
+        "schema": {"type": "string"},
+    },
+}
+_HEADERS = {
+    "ETag": "The product's version, for If-Match and If-None-Match.",
+    "Location": "The URL of what was created.",
+    "Retry-After": "Seconds to wait before retrying.",
+    "x-ms-request-charge": "Request units Cosmos DB charged for the request.",
+}
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {"description": _HEADERS[name], "schema": {"type": "string"}}
+
+
+def _when(name: str, values: list[str], then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"properties": {name: {"enum": values}}, "required": [name]}, "then": then}
+
+
+def _patch_schema() -> dict[str, Any]:
+    operation = {
+        "type": "object",
+        "required": ["op", "path"],
+        "properties": {
+            "op": {"enum": list(SUPPORTED_OPS)},
+            "path": {"type": "string", "pattern": "^(/[^/]+)+$", "maxLength": 1024},
+            "value": {},
+        },
+        "allOf": [
+            _when("op", [op for op in SUPPORTED_OPS if op != "remove"], {"required": ["value"]}),
+            _when("op", ["incr"], {"properties": {"value": {"type": "number"}}}),
+        ],
+    }
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_PATCH_OPERATIONS,
+        "items": operation,
+        "description": "RFC 6902 JSON Patch, with Cosmos DB's set and incr. A patch that would "
+        "leave an invalid product is refused (400), or 409 when that depends on the stored item.",
+    }
+
+
+def _replace_schema(create: dict[str, Any]) -> dict[str, Any]:
+    """A PUT body: the product without its keys, which the path gives."""
+    properties = {k: v for k, v in create["properties"].items() if k not in ("id", "categoryId")}
+    required = [name for name in create.get("required", []) if name in properties]
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "not": {"anyOf": [{"required": ["id"]}, {"required": ["categoryId"]}]},
+        "description": "The whole product. id and categoryId come from the path.",
+    }
+
+
+def _batch_schema() -> dict[str, Any]:
+    operation = {
+        "type": "object",
+        "required": ["op"],
+        "properties": {
+            "op": {"enum": list(KINDS)},
+            "id": _ID_SCHEMA,
+            "body": {"type": "object"},
+            "patch": {"$ref": REF.format(model="JsonPatch")},
+            "ifMatch": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
+        },
+        "allOf": [
+            _when("op", sorted(NEEDS_ID), {"required": ["id"]}),
+            _when("op", ["create", "upsert", "replace"], {"required": ["body"]}),
+            _when("op", ["patch"], {"required": ["patch"]}),
+        ],
+    }
+    return {
+        "type": "object",
+        "required": ["operations"],
+        "properties": {
+            "operations": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_OPERATIONS,
+                "items": operation,
+            }
+        },
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    adapters: dict[str, Any] = {
+        "ProductPage": ProductPage,
+        "CategoryDeletion": CategoryDeletion,
+        "BatchResults": BatchResults,
+        "ImportAccepted": ImportAccepted,
+        "ImportProgress": ImportProgress,
+        "Health": Health,
+        "Problem": Problem,
+    }
+    schemas = {
+        "Product": Product.model_json_schema(by_alias=True, mode="serialization", ref_template=REF),
+        "ProductCreate": ProductCreate.model_json_schema(by_alias=True, ref_template=REF),
+        "JsonPatch": _patch_schema(),
+        "BatchRequest": _batch_schema(),
+        "ImportArray": {
+            "type": "array",
+            "minItems": 1,
+            "description": "Products; a record that is not a valid product becomes a reject.",
+        },
+        "ImportNdjson": {"type": "string", "description": "One product per line."},
+    }
+    schemas["ProductReplace"] = _replace_schema(schemas["ProductCreate"])
+    for name, shape in adapters.items():
+        schema = TypeAdapter(shape).json_schema(
+            by_alias=True, mode="serialization", ref_template=REF
+        )
+        for nested, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(nested, definition)
+        schemas[name] = schema
+    return schemas
+
+
+def _problem(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": "A problem (RFC 9457).",
+        "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}},
+    }
+    if status in (429, 503):
+        response["headers"] = {"Retry-After": _header("Retry-After")}
+    return response
+
+
+def _success(route: Route) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": route.summary}
+    if route.ok_schema:
+        response["content"] = {JSON: {"schema": {"$ref": REF.format(model=route.ok_schema)}}}
+    elif route.name == "openapi":
+        response["content"] = {JSON: {"schema": {"type": "object"}}}
+    headers = {name: _header(name) for name in (*route.ok_headers, "x-ms-request-charge")}
+    response["headers"] = headers
+    return response
+
+
+def _links(route: Route) -> dict[str, Any]:
+    """From a created product to what can be done with it, for clients and stateful testing."""
+    if route.name != "create_product":
+        return {}
+    keys = {"categoryId": "$response.body#/categoryId", "id": "$response.body#/id"}
+    targets = ("read_product", "replace_product", "patch_product", "delete_product")
+    return {target: {"operationId": target, "parameters": keys} for target in targets}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    errors = sorted({*COMMON_ERRORS, *route.errors, *(BODY_ERRORS if route.body else ())})
+    responses: dict[str, Any] = {str(route.ok): _success(route)}
+    if "If-None-Match" in route.params:
+        responses["304"] = {"description": "Not modified", "headers": {"ETag": _header("ETag")}}
+    responses.update({str(status): _problem(status) for status in errors})
+    links = _links(route)
+    if links:
+        responses[str(route.ok)]["links"] = links
+    operation: dict[str, Any] = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "parameters": [{"name": name, **_PARAMETERS[name]} for name in route.params],
+        "responses": responses,
+    }
+    if route.body:
+        content = {
+            media: {"schema": {"$ref": REF.format(model=name)}}
+            for media, name in route.body.items()
+        }
+        operation["requestBody"] = {"required": True, "content": content}
+    return operation
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Product catalog",
+            "version": "1.0.0",
+            "description": (
+                f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: JSON bodies "
+                f"{MAX_BODY_BYTES} bytes (imports {MAX_IMPORT_BYTES}), nesting {MAX_DEPTH} "
+                f"levels, {MAX_OPERATIONS} operations per batch, {MAX_PATCH_OPERATIONS} per patch. "
+                "In Azure every route but /health and /openapi.json needs a function key "
+                "(x-functions-key header or code query parameter); locally none is checked."
+            ),
+        },
+        "servers": [{"url": "/api"}],
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
+            },
+        },
+    }

@@ -1,0 +1,75 @@
+"""The shapes of the API's JSON responses, typed, for the handlers and the OpenAPI document.
+
+(`typing_extensions.TypedDict`, which pydantic reads on every Python version.)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired
+
+from typing_extensions import TypedDict
+
+from shared.catalog.models import Product
+
+
+class ProductPage(TypedDict):
+    items: list[Product]
+    count: int
+    continuation: NotRequired[str]
+
+
+class CategoryDeletion(TypedDict):
+    method: Literal["partitionKeyDelete", "batch"]
+    deleted: int | None
+
+
+class BatchResult(TypedDict):
+    status: int
+    requestCharge: float
+    etag: NotRequired[str]
+    body: NotRequired[dict[str, Any]]
+
+
+class BatchResults(TypedDict):
+    results: list[BatchResult]
+
+
+class ImportAccepted(TypedDict):
+    importId: str
+    records: int
+    messages: int
+
+
+class ImportProgress(TypedDict):
+    importId: str
+    state: Literal["running", "completed", "completedWithRejects"]
+    accepted: int
+    written: int
+    rejected: int
+    messages: int
+    messagesDone: int
+    duplicateDeliveries: int
+    createdAt: str
+
+
+class Health(TypedDict):
+    status: Literal["healthy"]
+
+
+class FieldError(TypedDict):
+    field: str
+    message: str
+
+
+class Problem(TypedDict):
+    """RFC 9457 problem details, with this service's extension members."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: NotRequired[list[FieldError]]
+    operationIndex: NotRequired[int]
+    failedOperationIndex: NotRequired[int]
+    operations: NotRequired[list[dict[str, int]]]
