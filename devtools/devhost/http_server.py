@@ -80,5 +80,5 @@ def create_http_app(functions: list[HttpFunction], prefix: str) -> web.Applicati
         return web.Response(status=405, headers={"Allow": ", ".join(allowed)})
 
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, newlines included
     return app

@@ -314,3 +314,7 @@ def test_parse_errors_never_echo_the_body(api: Api, content_type: str, body: str
         response = api.post(route, data=body, headers={"content-type": content_type})
         assert_problem(response, 400)
         assert "secret-marker" not in response.text and "7731" not in response.text
+
+
+def test_a_route_id_holding_a_newline_is_the_app_s_400_not_the_host_s_404(api: Api) -> None:
+    assert_problem(api.get("/products/c/a%0Ab"), 400)
