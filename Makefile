@@ -1,21 +1,34 @@
 # The two commands: `make run` serves the API locally; `make test` runs the whole suite.
 # Each installs what is missing first: a .venv at the root and the npm packages.
 
-PYTHON ?= python3
+# The project's Python: `python3.13` if it runs, else pyenv's 3.13 (PYTHON=... overrides).
+PYTHON_VERSION := 3.13
+PYTHON ?= $(shell devtools/find-python $(PYTHON_VERSION))
 VENV := .venv
 PY := $(VENV)/bin/python
-VENV_STAMP := $(VENV)/.installed
+VENV_STAMP := $(VENV)/.installed-$(PYTHON_VERSION)
 NODE_STAMP := node_modules/.installed
+PROTOCOL_DIR := devtools/devhost/protocol
+PROTOCOL := $(PROTOCOL_DIR)/worker_pb2.py
 
 .PHONY: install run test unit integration lint format bench clean
 
-install: $(VENV_STAMP) $(NODE_STAMP)
+install: $(VENV_STAMP) $(PROTOCOL) $(NODE_STAMP)
 
+# A venv of another Python (an older checkout's, say) is replaced, not reused.
 $(VENV_STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_VERSION) is required and was not found:" \
+		"install it (pyenv install $(PYTHON_VERSION), or your system's python$(PYTHON_VERSION))" \
+		"or run make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; exit 1; }
+	@$(PY) -c 'import platform, sys; sys.exit(not platform.python_version().startswith("$(PYTHON_VERSION)."))' \
+		2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# The development host's protocol messages, compiled from the project's own schema.
+$(PROTOCOL): $(PROTOCOL_DIR)/worker.proto $(VENV_STAMP)
+	$(PY) -m grpc_tools.protoc -I$(PROTOCOL_DIR) --python_out=$(PROTOCOL_DIR) \
+		--pyi_out=$(PROTOCOL_DIR) worker.proto
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -24,7 +37,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: install
 	$(PY) -m devtools.stack
 
-lint: $(VENV_STAMP)
+lint: $(VENV_STAMP) $(PROTOCOL)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -34,7 +47,7 @@ format: $(VENV_STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-unit: $(VENV_STAMP)
+unit: $(VENV_STAMP) $(PROTOCOL)
 	$(PY) -m pytest tests/unit
 
 integration: install
@@ -47,4 +60,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .run .pytest_cache .mypy_cache .ruff_cache $(PROTOCOL_DIR)/worker_pb2.py*

@@ -1,6 +1,7 @@
-"""A small local stand-in for the Azure Functions host (Core Tools), for machines without it.
+"""A local stand-in for the Azure Functions host (Core Tools), for machines without it.
 
-It runs `function_app.app` with the host's documented semantics for the triggers this app
-uses: HTTP routes under the route prefix, and queue triggers with polling, dequeue counts,
-poison queues and base64 messages. Anything else is refused at start-up.
+Like the real host, it leaves the app to the language worker: azure-functions-runtime indexes,
+loads and invokes `function_app.app` in-process, through the protocol's own requests. The host
+keeps the host's jobs: HTTP routes under the route prefix, queue polling with dequeue counts,
+poison queues and base64 messages, functionTimeout. Anything else is refused at start-up.
 """

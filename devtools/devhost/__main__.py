@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
+import platform
 import signal
 import sys
 from pathlib import Path
@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from devtools.devhost.config import HostConfigError, load_host_options, load_local_settings
-from devtools.devhost.functions import index_functions
+from devtools.devhost.functions import FunctionMetadata, index_functions
 from devtools.devhost.http_server import create_http_app
 from devtools.devhost.queue_listener import QueueListener
+from devtools.devhost.worker import RUNTIME_VERSION, LanguageWorker
 
 logger = logging.getLogger("devhost")
 
@@ -44,14 +45,14 @@ async def _serve(args: argparse.Namespace) -> None:
     load_local_settings(root)
     options = load_host_options(root)
     sys.path.insert(0, str(root))
-    try:
-        app = importlib.import_module("function_app").app
-    except RuntimeError as error:  # e.g. a missing setting: its message names it
-        raise HostConfigError(f"function_app failed to load: {error}") from None
-    index = index_functions(app)
-
+    worker = LanguageWorker(root)
+    metadata = await worker.start()  # a missing setting fails here, naming the setting
+    index = index_functions(
+        FunctionMetadata(m.name, m.function_id, list(m.raw_bindings)) for m in metadata
+    )
+    timeout = options.function_timeout
     runner = web.AppRunner(
-        create_http_app(index.http, options.route_prefix),
+        create_http_app(index.http, options.route_prefix, worker, timeout),
         shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
         access_log=None,
     )
@@ -59,11 +60,15 @@ async def _serve(args: argparse.Namespace) -> None:
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()
     port = runner.addresses[0][1]
-    listeners = [QueueListener(function, options.queues) for function in index.queues]
+    listeners = [
+        QueueListener(function, options.queues, worker, timeout) for function in index.queues
+    ]
     polling = [asyncio.create_task(listener.run()) for listener in listeners]
 
     print(
-        f"Functions host listening on http://{args.host}:{port}/{options.route_prefix}", flush=True
+        f"Functions host listening on http://{args.host}:{port}/{options.route_prefix} "
+        f"(azure-functions-runtime {RUNTIME_VERSION}, Python {platform.python_version()})",
+        flush=True,
     )
     for function in index.http:
         methods = ",".join(sorted(function.methods))
@@ -84,13 +89,30 @@ async def _serve(args: argparse.Namespace) -> None:
     for task in polling:
         task.cancel()
     await runner.cleanup()
+    worker.stop()
+
+
+MAX_LOG_LINE = 1_000
+
+
+class _ShortenLongLines(logging.Filter):
+    """The runtime logs its whole index on one line; keep the host's log readable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > MAX_LOG_LINE:
+            record.msg, record.args = f"{message[:MAX_LOG_LINE]} ...", ()
+        return True
 
 
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_ShortenLongLines())
     logging.getLogger("azure").setLevel(logging.WARNING)
+    logging.getLogger("azure.functions").setLevel(logging.INFO)  # the runtime's own log
     try:
         asyncio.run(_serve(_parse_args()))
     except HostConfigError as error:

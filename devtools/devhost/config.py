@@ -81,10 +81,15 @@ class QueueOptions:
         )
 
 
+# functionTimeout's default on Flex Consumption, where new Python apps run.
+DEFAULT_FUNCTION_TIMEOUT = timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class HostOptions:
     route_prefix: str
     queues: QueueOptions
+    function_timeout: timedelta = DEFAULT_FUNCTION_TIMEOUT
 
 
 HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
@@ -109,6 +114,9 @@ def load_host_options(root: Path) -> HostOptions:
     host_json = apply_overrides(json.loads((root / "host.json").read_text()), os.environ)
     extensions = host_json.get("extensions", {})
     prefix = str(extensions.get("http", {}).get("routePrefix", "api")).strip("/")
+    timeout = host_json.get("functionTimeout")
     return HostOptions(
-        route_prefix=prefix, queues=QueueOptions.from_host_json(extensions.get("queues", {}))
+        route_prefix=prefix,
+        queues=QueueOptions.from_host_json(extensions.get("queues", {})),
+        function_timeout=parse_timespan(timeout) if timeout else DEFAULT_FUNCTION_TIMEOUT,
     )

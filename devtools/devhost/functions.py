@@ -1,37 +1,44 @@
-"""Index the app's functions into what this host can run, refusing anything it cannot."""
+"""Index the app's functions, as the worker reported them, into what this host can run; anything
+else is refused at start-up, naming the function."""
 
 from __future__ import annotations
 
-import inspect
+import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import azure.functions as func
-
 from devtools.devhost.config import HostConfigError, resolve_setting_references
 
-UserFunction = Callable[..., Any]
+
+@dataclass(frozen=True)
+class FunctionMetadata:
+    """What the worker says about one function: its id and its bindings (JSON, as in
+    function.json)."""
+
+    name: str
+    function_id: str
+    raw_bindings: list[str]
 
 
 @dataclass(frozen=True)
 class HttpFunction:
     name: str
+    function_id: str
     methods: frozenset[str]
     route: str
     pattern: re.Pattern[str]
     binding_name: str
-    call: Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class QueueFunction:
     name: str
+    function_id: str
     queue_name: str
     connection: str
     binding_name: str
-    call: Callable[..., Awaitable[Any]]
 
 
 @dataclass
@@ -53,61 +60,52 @@ def route_pattern(route: str) -> re.Pattern[str]:
             parts.append(f"(?:/(?P<{match.group(2)}>[^/]+))?")
         else:
             parts.append(f"/(?P<{match.group(2)}>[^/]+)")
-    return re.compile("".join(parts) + "/?", re.IGNORECASE)
+    return re.compile("".join(parts) + "/?", re.IGNORECASE | re.DOTALL)
 
 
-def _as_coroutine(user_function: UserFunction) -> Callable[..., Awaitable[Any]]:
-    if inspect.iscoroutinefunction(user_function):
-        return user_function
-
-    async def in_thread(**kwargs: Any) -> Any:
-        import asyncio
-
-        return await asyncio.to_thread(user_function, **kwargs)
-
-    return in_thread
-
-
-def _index_one(function: func.Function, index: FunctionIndex) -> None:
-    name = function.get_function_name()
-    trigger = function.get_trigger()
-    data = trigger.get_dict_repr()
-    others = [b for b in function.get_bindings() if b is not trigger]
-    unsupported = [
-        b.type for b in others if not (b.type == "http" and data["type"] == "httpTrigger")
-    ]
+def _index_one(function: FunctionMetadata, index: FunctionIndex) -> None:
+    bindings: list[dict[str, Any]] = [json.loads(raw) for raw in function.raw_bindings]
+    triggers = [b for b in bindings if str(b.get("type", "")).endswith("Trigger")]
+    if len(triggers) != 1:
+        raise HostConfigError(f"Function {function.name}: expected exactly one trigger")
+    trigger = triggers[0]
+    others = [b["type"] for b in bindings if b is not trigger]
+    unsupported = [t for t in others if not (t == "http" and trigger["type"] == "httpTrigger")]
     if unsupported:
-        raise HostConfigError(f"Function {name}: bindings {unsupported} are not supported here")
-    call = _as_coroutine(function.get_user_function())
-    if data["type"] == "httpTrigger":
-        methods = frozenset(str(getattr(m, "value", m)).upper() for m in data.get("methods") or [])
-        route = data.get("route") or name
+        raise HostConfigError(
+            f"Function {function.name}: bindings {unsupported} are not supported here"
+        )
+    if trigger["type"] == "httpTrigger":
+        methods = frozenset(str(m).upper() for m in trigger.get("methods") or [])
+        route = trigger.get("route") or function.name
         index.http.append(
             HttpFunction(
-                name=name,
+                name=function.name,
+                function_id=function.function_id,
                 methods=methods or frozenset({"GET", "POST"}),
                 route=route,
                 pattern=route_pattern(route),
-                binding_name=data["name"],
-                call=call,
+                binding_name=trigger["name"],
             )
         )
-    elif data["type"] == "queueTrigger":
+    elif trigger["type"] == "queueTrigger":
         index.queues.append(
             QueueFunction(
-                name=name,
-                queue_name=resolve_setting_references(data["queueName"]),
-                connection=data.get("connection") or "AzureWebJobsStorage",
-                binding_name=data["name"],
-                call=call,
+                name=function.name,
+                function_id=function.function_id,
+                queue_name=resolve_setting_references(trigger["queueName"]),
+                connection=trigger.get("connection") or "AzureWebJobsStorage",
+                binding_name=trigger["name"],
             )
         )
     else:
-        raise HostConfigError(f"Function {name}: trigger {data['type']} is not supported here")
+        raise HostConfigError(
+            f"Function {function.name}: trigger {trigger['type']} is not supported here"
+        )
 
 
-def index_functions(app: func.FunctionApp) -> FunctionIndex:
+def index_functions(functions: Iterable[FunctionMetadata]) -> FunctionIndex:
     index = FunctionIndex()
-    for function in app.get_functions():
+    for function in functions:
         _index_one(function, index)
     return index

@@ -13,17 +13,19 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import json
 import logging
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from azure.core.exceptions import ResourceExistsError
-from azure.functions.queue import QueueMessage as FunctionsQueueMessage
 from azure.storage.queue import QueueMessage
 from azure.storage.queue.aio import QueueClient
 
 from devtools.devhost.config import HostConfigError, QueueOptions
 from devtools.devhost.functions import QueueFunction
+from devtools.devhost.protocol import worker_pb2 as protos
+from devtools.devhost.worker import LanguageWorker
 
 logger = logging.getLogger("devhost.queues")
 
@@ -54,9 +56,17 @@ def decode_body(content: str, encoding: str) -> bytes:
 class QueueListener:
     """Runs one queue-triggered function against its queue until stopped."""
 
-    def __init__(self, function: QueueFunction, options: QueueOptions) -> None:
+    def __init__(
+        self,
+        function: QueueFunction,
+        options: QueueOptions,
+        worker: LanguageWorker,
+        timeout: timedelta,
+    ) -> None:
         self.function = function
         self.options = options
+        self.worker = worker
+        self.timeout = timeout
         connection = _connection_string(function.connection)
         self.queue = QueueClient.from_connection_string(connection, function.queue_name)
         self.poison = QueueClient.from_connection_string(
@@ -122,8 +132,14 @@ class QueueListener:
             logger.warning("Message %s is not valid %s", message.id, self.options.message_encoding)
             await self._failed(message)
             return
+        trigger = protos.ParameterBinding(name=self.function.binding_name, data=_typed_body(body))
         try:
-            await self.function.call(**{self.function.binding_name: self._to_func(message, body)})
+            async with asyncio.timeout(self.timeout.total_seconds()):
+                await self.worker.invoke(
+                    self.function.function_id,
+                    inputs=[trigger],
+                    trigger_metadata=trigger_metadata(message),
+                )
         except Exception as error:  # noqa: BLE001 - any failure counts toward the dequeue limit
             logger.warning("Function %s failed: %s", self.function.name, describe(error))
             await self._failed(message)
@@ -151,14 +167,27 @@ class QueueListener:
             message.dequeue_count,
         )
 
-    def _to_func(self, message: QueueMessage, body: bytes) -> FunctionsQueueMessage:
-        """The worker's own message type, which carries the dequeue count and times."""
-        return FunctionsQueueMessage(
-            id=message.id,
-            body=body,
-            dequeue_count=message.dequeue_count,
-            expiration_time=message.expires_on,
-            insertion_time=message.inserted_on,
-            time_next_visible=message.next_visible_on,
-            pop_receipt=message.pop_receipt,
-        )
+
+def _typed_body(body: bytes) -> protos.TypedData:
+    """The message as the host hands it to a string-typed trigger (bytes if it is not text)."""
+    try:
+        return protos.TypedData(string=body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return protos.TypedData(bytes=body)
+
+
+def _json_time(value: datetime | None) -> protos.TypedData:
+    return protos.TypedData(json=json.dumps(value.isoformat() if value else None))
+
+
+def trigger_metadata(message: QueueMessage) -> dict[str, protos.TypedData]:
+    """The queue trigger's metadata as the host sends it, which becomes the QueueMessage's id,
+    dequeue count, times and pop receipt."""
+    return {
+        "Id": protos.TypedData(string=message.id),
+        "DequeueCount": protos.TypedData(json=json.dumps(message.dequeue_count)),
+        "InsertionTime": _json_time(message.inserted_on),
+        "ExpirationTime": _json_time(message.expires_on),
+        "NextVisibleTime": _json_time(message.next_visible_on),
+        "PopReceipt": protos.TypedData(string=message.pop_receipt or ""),
+    }

@@ -140,7 +140,7 @@ def queues(stack: LocalStack) -> Queues:
     return Queues(stack.storage_connection)
 
 
-def wait_for(condition: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
+def wait_for[T](condition: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
     """Poll until `condition` returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import azure.functions as func
 import pytest
 
 from devtools.devhost.config import HostConfigError, QueueOptions, apply_overrides, parse_timespan
-from devtools.devhost.functions import route_pattern
+from devtools.devhost.functions import FunctionMetadata, index_functions, route_pattern
 
 
 @pytest.mark.parametrize(
@@ -70,25 +71,25 @@ def test_setting_references_resolve_from_the_environment(monkeypatch: pytest.Mon
         resolve_setting_references("%QUEUE_NAME%")
 
 
+def metadata_of(app: func.FunctionApp) -> list[FunctionMetadata]:
+    """What the worker reports for `app`: each function's bindings as JSON."""
+    return [
+        FunctionMetadata(function.get_function_name(), str(n), function.get_raw_bindings())
+        for n, function in enumerate(app.get_functions())
+    ]
+
+
 def test_unsupported_triggers_are_refused_with_the_function_named() -> None:
-    import azure.functions as func
-
-    from devtools.devhost.functions import index_functions
-
     app = func.FunctionApp()
 
     @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
     def cleanup(timer: func.TimerRequest) -> None: ...
 
     with pytest.raises(HostConfigError, match=r"cleanup.*timerTrigger"):
-        index_functions(app)
+        index_functions(metadata_of(app))
 
 
 def test_unsupported_bindings_are_refused() -> None:
-    import azure.functions as func
-
-    from devtools.devhost.functions import index_functions
-
     app = func.FunctionApp()
 
     @app.route(route="x")
@@ -96,4 +97,25 @@ def test_unsupported_bindings_are_refused() -> None:
     def send(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse: ...
 
     with pytest.raises(HostConfigError, match="send"):
-        index_functions(app)
+        index_functions(metadata_of(app))
+
+
+def test_http_and_queue_triggers_are_indexed_from_the_worker_s_metadata() -> None:
+    app = func.FunctionApp()
+
+    @app.route(route="items/{id}", methods=["GET", "PUT"])
+    def item(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    @app.queue_trigger(arg_name="msg", queue_name="orders", connection="Storage")
+    def order(msg: func.QueueMessage) -> None: ...
+
+    index = index_functions(metadata_of(app))
+    (http,) = index.http
+    assert (http.name, http.route, http.methods, http.binding_name) == (
+        "item",
+        "items/{id}",
+        frozenset({"GET", "PUT"}),
+        "req",
+    )
+    (queue,) = index.queues
+    assert (queue.queue_name, queue.connection, queue.binding_name) == ("orders", "Storage", "msg")
