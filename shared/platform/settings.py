@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+LOCAL_STORAGE = "UseDevelopmentStorage=true"
 
 
 class SettingsError(RuntimeError):
@@ -28,9 +29,16 @@ class Settings(BaseSettings):
     cosmos_create_if_missing: bool = False
     cosmos_verify_tls: bool = True
 
-    storage_connection: SecretStr = Field(
-        default=SecretStr("UseDevelopmentStorage=true"), alias="AzureWebJobsStorage"
+    # Storage, read the way the Functions host reads its AzureWebJobsStorage connection: a
+    # connection string, or identity-based (a service URI or account name, and optionally
+    # `credential=managedidentity` and the `clientId` of a user-assigned identity).
+    storage_connection: SecretStr | None = Field(default=None, alias="AzureWebJobsStorage")
+    storage_queue_service_uri: str | None = Field(
+        default=None, alias="AzureWebJobsStorage__queueServiceUri"
     )
+    storage_account_name: str | None = Field(default=None, alias="AzureWebJobsStorage__accountName")
+    storage_credential: str | None = Field(default=None, alias="AzureWebJobsStorage__credential")
+    storage_client_id: str | None = Field(default=None, alias="AzureWebJobsStorage__clientId")
     ingest_queue: str = "product-ingest"
     rejects_queue: str = "product-ingest-rejects"
 
@@ -39,6 +47,22 @@ class Settings(BaseSettings):
 
     writer_concurrency: int = Field(default=8, ge=1, le=64)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def queue_service_uri(self) -> str | None:
+        """The queue endpoint of an identity-based storage connection, or None."""
+        if self.storage_queue_service_uri:
+            return self.storage_queue_service_uri
+        if self.storage_account_name:
+            return f"https://{self.storage_account_name}.queue.core.windows.net"
+        return None
+
+    @property
+    def storage_connection_string(self) -> str | None:
+        """The connection string, if storage is not identity-based (Azurite by default)."""
+        if self.storage_connection is not None:
+            return self.storage_connection.get_secret_value()
+        return None if self.queue_service_uri else LOCAL_STORAGE
 
     @property
     def is_local_emulator(self) -> bool:
