@@ -1,6 +1,8 @@
 """The product catalog function app: every trigger and route, each a thin adapter over `shared/`.
 
 Nothing here connects to anything at import time; the Cosmos client is created on first use.
+Bulk writes, imports and the OpenAPI document are imported by the functions that use them, so
+that a cold start serving a product read does not pay for the storage SDK or the batch writer.
 """
 
 from __future__ import annotations
@@ -9,12 +11,10 @@ import logging
 
 import azure.functions as func
 
-from shared.api import batches, imports, products
+from shared.api import products
 from shared.api.http import empty_response, http_endpoint, json_response, read_json
-from shared.api.openapi import openapi_document
 from shared.api.params import route_id
 from shared.catalog import store
-from shared.ingest import consumer, progress
 from shared.platform.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
@@ -102,6 +102,8 @@ async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="categories/{categoryId}/batch", methods=["POST"])
 @http_endpoint
 async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import batches
+
     category_id = route_id(req, "categoryId")
     operations = batches.parse_batch(read_json(req), category_id)
     results = await store.execute_batch(category_id=category_id, operations=operations)
@@ -111,6 +113,8 @@ async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="imports", methods=["POST"])
 @http_endpoint
 async def start_import(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import imports
+
     import_id, plan = await imports.start(req)
     body = {"importId": import_id, "records": plan.records, "messages": plan.messages}
     return json_response(body, status=202, headers={"Location": f"/api/imports/{import_id}"})
@@ -119,6 +123,9 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="imports/{importId}", methods=["GET"])
 @http_endpoint
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import imports
+    from shared.ingest import progress
+
     state = await progress.read_progress(import_id=imports.import_key(req))
     return json_response(state.to_json())
 
@@ -128,6 +135,8 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
 )
 async def ingest_products(msg: func.QueueMessage) -> None:
     """Raises (so the host delivers the message again) only when transient failures persist."""
+    from shared.ingest import consumer
+
     summary = await consumer.ingest(msg.get_body(), message_id=msg.id)
     logging.info(
         "Message %s: %s written, %s rejected%s",
@@ -141,6 +150,8 @@ async def ingest_products(msg: func.QueueMessage) -> None:
 @app.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @http_endpoint
 async def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api.openapi import openapi_document
+
     return json_response(openapi_document())
 
 

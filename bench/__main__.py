@@ -27,6 +27,7 @@ from azure.cosmos import PartitionKey
 from azure.cosmos.aio import ContainerProxy, CosmosClient
 from urllib3.exceptions import InsecureRequestWarning
 
+from bench import cold_start
 from bench.workload import products
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
 from shared.ingest.retries import RetryBudget
@@ -140,9 +141,17 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
+def product_to_read(stack: LocalStack) -> str:
+    item = products(1, seed=11)[0]
+    response = requests.post(f"{stack.api_url}/products", json=item, timeout=60)
+    response.raise_for_status()
+    return f"/products/{item['categoryId']}/{item['id']}"
+
+
 def main() -> None:
     urllib3.disable_warnings(InsecureRequestWarning)  # the local endpoint's self-signed certificate
     with LocalStack() as stack:
+        starts = cold_start.measure(stack, product_to_read(stack))
         results = [
             asyncio.run(
                 measure_sdk(
@@ -154,12 +163,19 @@ def main() -> None:
         ]
     report = table(results)
     print(report)
+    starts_report = cold_start.table(starts)
+    print(f"\n{starts_report}")
     REPORT.write_text(
         "# Benchmarks\n\n"
         "`make bench` writes 25,000 products (the source material's lab workload: uuid ids, a word "
         "as name, price 10-1000, 36 categories) to a freshly started local Cosmos endpoint, three "
         "ways, in one run. Absolute times on shared machines are noise; compare the ratios.\n\n"
-        f"Machine: {machine()}.\n\n{report}\n"
+        f"Machine: {machine()}.\n\n{report}\n\n"
+        "## Cold start\n\n"
+        "From starting the development host (which runs the app through azure-functions-runtime) "
+        "to the first 200 of `GET /api/products/{categoryId}/{id}`, for this app and for a "
+        f"minimal app with one route doing a bare SDK `read_item` (the floor), "
+        f"{cold_start.STARTS} fresh processes each, interleaved.\n\n{starts_report}\n"
     )
     print(f"\nWritten to {REPORT.relative_to(ROOT)}")
 
