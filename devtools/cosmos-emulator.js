@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 "use strict";
 // Local Cosmos DB for NoSQL endpoint: @vercel/cosmosdb-server, plus what the Python SDK needs
-// and the upstream lacks (atomic batch, partition-scoped queries, TTL, partition key delete)
-// and fault injection for tests.
+// and the upstream lacks (atomic batch, partition-scoped queries, TTL, partition key delete),
+// request charges and provisioned throughput (offers, throttling), and fault injection for tests.
 //
 //   node devtools/cosmos-emulator.js --port 0 [--faults '{"rate":0.2,"statuses":[429,503]}']
 //                                    [--no-partition-key-delete]
@@ -16,7 +16,10 @@ const upstream = require("./cosmos/upstream");
 const { createSweeper } = require("./cosmos/ttl");
 const { createFaults } = require("./cosmos/faults");
 const { createAdmin, createStats } = require("./cosmos/admin");
-const { createOverrides, operationKind, DATA_PLANE_PATH } = require("./cosmos/handlers");
+const { createOverrides, operationKind, isTooLarge, DATA_PLANE_PATH } = require("./cosmos/handlers");
+const { createThroughput } = require("./cosmos/throughput");
+const { createOffers } = require("./cosmos/offers");
+const metering = require("./cosmos/metering");
 
 function normalisePath(url) {
   let pathname = new URL(url, "https://localhost").pathname.replace(/^\/\//, "/");
@@ -29,9 +32,10 @@ function send(req, res, status, body, requestCharge = 1) {
   res.statusCode = status;
   if (status > 399 && body && body.message === undefined) body.message = "";
   if (body && body._etag) res.setHeader("etag", body._etag);
-  res.setHeader("content-type", "application/json");
+  if (status !== 304) res.setHeader("content-type", "application/json");
   res.setHeader("x-ms-activity-id", randomUUID());
   res.setHeader("x-ms-request-charge", String(requestCharge));
+  if (status === 304) return res.end();
   res.end(JSON.stringify(body === undefined ? {} : body));
 }
 
@@ -44,14 +48,47 @@ async function upstreamRoute(account, req, res) {
   return [res.statusCode, body];
 }
 
-function batchCharge(status, body) {
-  return Array.isArray(body) ? body.reduce((sum, r) => sum + (r.requestCharge || 0), 0) || 1 : 1;
+async function serveDataPlane({ account, faults, stats, throughput, override }, req, res, pathname) {
+  const kind = operationKind(req, pathname);
+  stats.record(kind);
+  const { latencyMs } = faults.get();
+  if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
+  const fault = faults.pick();
+  if (fault) {
+    stats.recordFault(fault.status);
+    req.resume();
+    Object.entries(fault.headers).forEach(([name, value]) => res.setHeader(name, value));
+    return send(req, res, fault.status, fault.body, 0);
+  }
+  const refused = isTooLarge(req, kind) ? null : await metering.invalidItems(req, kind);
+  if (refused) return send(req, res, 400, refused, 1);
+  const target = metering.collectionOf(account, pathname);
+  const offer = target ? throughput.offerOf(target.database, target.id) : null;
+  const partition = metering.partitionOf(offer, metering.headerPartitionKey(req));
+  const estimate = isTooLarge(req, kind) ? 0 : await metering.estimate(target, req, pathname, kind);
+  const retryAfterMs = throughput.admit(offer, partition, estimate);
+  if (retryAfterMs) {
+    stats.recordThrottled();
+    req.resume();
+    res.setHeader("x-ms-retry-after-ms", String(retryAfterMs));
+    res.setHeader("x-ms-substatus", "3200");
+    const body = { code: "TooManyRequests", message: "Request rate is large. More Request Units may be needed, so no changes were made." };
+    return send(req, res, 429, body, 0);
+  }
+  const [status, body] = (await override(req, res, pathname, kind)) || (await upstreamRoute(account, req, res));
+  const charge = throughput.round(metering.chargeOf(kind, status, body, estimate));
+  throughput.settle(offer, partition, charge - estimate);
+  stats.recordCharge(charge);
+  return send(req, res, status, body, charge);
 }
 
 function createHandler({ account, faults, stats, capabilities }) {
   const sweep = createSweeper(account);
-  const admin = createAdmin({ faults, stats, capabilities });
+  const throughput = createThroughput();
+  const offers = createOffers(throughput);
+  const admin = createAdmin({ faults, stats, capabilities, throughput, account });
   const override = createOverrides(account, capabilities);
+  const context = { account, faults, stats, throughput, override };
   return async (req, res) => {
     const pathname = normalisePath(req.url);
     if (pathname.startsWith("/_emulator/")) {
@@ -59,22 +96,12 @@ function createHandler({ account, faults, stats, capabilities }) {
       return send(req, res, status, body);
     }
     sweep();
-    if (DATA_PLANE_PATH.test(pathname)) {
-      const kind = operationKind(req, pathname);
-      stats.record(kind);
-      const { latencyMs } = faults.get();
-      if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
-      const fault = faults.pick();
-      if (fault) {
-        stats.recordFault(fault.status);
-        req.resume();
-        Object.entries(fault.headers).forEach(([name, value]) => res.setHeader(name, value));
-        return send(req, res, fault.status, fault.body, 0);
-      }
-      const handled = await override(req, res, pathname, kind);
-      if (handled) return send(req, res, handled[0], handled[1], batchCharge(...handled));
-    }
+    if (DATA_PLANE_PATH.test(pathname)) return serveDataPlane(context, req, res, pathname);
+    const answered = await offers.route(req, pathname);
+    if (answered) return send(req, res, answered[0], answered[1]);
     const [status, body] = await upstreamRoute(account, req, res);
+    if (req.method === "POST") offers.created(req, pathname, status, body);
+    if (req.method === "DELETE") offers.deleted(pathname, status);
     return send(req, res, status, body);
   };
 }

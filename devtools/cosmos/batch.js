@@ -5,6 +5,7 @@
 // operation's own status and 424 for every other one, as Cosmos DB answers.
 const { documentOperations, patchOperation } = require("./upstream");
 const { headerPartitionKey, problem } = require("./http");
+const { charges, sizeOf } = require("./throughput");
 
 const MAX_OPERATIONS = 100;
 
@@ -57,6 +58,9 @@ function createUndoLog(collection, partitionKey) {
       const data = collection.document(id, partitionKey).read();
       before.set(id, data ? { ...data } : null);
     },
+    original(id) {
+      return before.get(id) || null;
+    },
     rollback() {
       for (const [id, original] of before) {
         if (collection.document(id, partitionKey).read()) documents.delete(id, partitionKey);
@@ -89,12 +93,18 @@ function executeBatch(collection, operations, req) {
     const isRead = operation.operationType === "Read";
     results.push({
       statusCode: outcome.statusCode,
-      requestCharge: 1,
+      requestCharge: operationCharge(operation, outcome, undo.original(targetId(operation))),
       eTag: outcome.body ? outcome.body._etag : undefined,
       resourceBody: minimal && !isRead ? undefined : outcome.body
     });
   }
   return { failed: false, results };
+}
+
+function operationCharge(operation, outcome, original) {
+  if (operation.operationType === "Read") return charges.read(outcome.body);
+  if (operation.operationType === "Delete") return charges.write(sizeOf(original));
+  return charges.write(sizeOf(outcome.body || operation.resourceBody));
 }
 
 function failedResults(count, failedIndex, outcome) {

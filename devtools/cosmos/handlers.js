@@ -91,13 +91,16 @@ async function partitionQuery(account, req, res, match, partitionKey) {
   });
 }
 
-/** The upstream answers 500 for a missing item; Cosmos DB answers 404. */
-function pointRead(account, match, partitionKey) {
+/** The upstream answers 500 for a missing item; Cosmos DB answers 404. And 304 when
+ * If-None-Match names the item's current ETag. */
+function pointRead(account, match, req) {
+  const partitionKey = headerPartitionKey(req);
   const collection = collectionAt(account, match);
   const item = collection && collection.document(decodeURIComponent(match[3]), partitionKey).read();
   if (!item || collection.documents._getPartition(item) !== partitionKey) {
     return [404, problem("NotFound", "Entity with the specified id does not exist in the system.")];
   }
+  if (req.headers["if-none-match"] === item._etag) return [304, undefined];
   return [200, item];
 }
 
@@ -143,7 +146,7 @@ function createOverrides(account, capabilities) {
     }
     const document = DOCUMENT_PATH.exec(pathname);
     if (document && kind === "read") {
-      return pointRead(account, document, headerPartitionKey(req));
+      return pointRead(account, document, req);
     }
     const partitionDelete = PARTITION_DELETE_PATH.exec(pathname);
     if (partitionDelete) {
@@ -160,4 +163,4 @@ function createOverrides(account, capabilities) {
   };
 }
 
-module.exports = { createOverrides, operationKind, DATA_PLANE_PATH };
+module.exports = { createOverrides, operationKind, isTooLarge, DATA_PLANE_PATH };

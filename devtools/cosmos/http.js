@@ -3,13 +3,23 @@
 
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 
+// A request's body is read once and kept, so that metering, validation and the upstream
+// handlers can each look at it.
+const bodies = new WeakMap();
+
 function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on("data", chunk => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+  if (!bodies.has(req)) {
+    bodies.set(
+      req,
+      new Promise((resolve, reject) => {
+        const chunks = [];
+        req.on("data", chunk => chunks.push(chunk));
+        req.on("end", () => resolve(Buffer.concat(chunks)));
+        req.on("error", reject);
+      })
+    );
+  }
+  return bodies.get(req);
 }
 
 async function readJson(req) {

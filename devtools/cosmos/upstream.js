@@ -3,7 +3,12 @@
 // servers, so the modules are reached through their compiled paths (pinned by package-lock.json).
 const path = require("path");
 
+const { readBody } = require("./http");
+
 const root = path.dirname(require.resolve("@vercel/cosmosdb-server/package.json"));
+
+// The upstream handlers read bodies through lib/json; make them share the wrapper's kept body.
+require(path.join(root, "lib", "json")).default = async req => JSON.parse((await readBody(req)).toString());
 const load = relative => require(path.join(root, "lib", relative)).default || require(path.join(root, "lib", relative));
 
 module.exports = {
