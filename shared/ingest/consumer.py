@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from shared.catalog.models import Product
 from shared.ingest import progress
+from shared.ingest.executor import shared_executor
 from shared.ingest.messages import (
     MAX_MESSAGE_JSON_BYTES,
     IngestMessage,
@@ -25,9 +26,8 @@ from shared.ingest.messages import (
     parse_message,
 )
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import BatchWriter, OutcomeKind, Record, WriteReport
+from shared.ingest.writer import OutcomeKind, Record, WriteReport
 from shared.platform import queues
-from shared.platform.cosmos import products_container
 from shared.platform.errors import field_errors
 from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
@@ -136,10 +136,7 @@ async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
         return IngestSummary(written=0, rejected=0, duplicate=True)
 
     records, rejects = validate_records(message, message_id)
-    writer = BatchWriter(
-        await products_container(), concurrency=settings.writer_concurrency, budget=budget
-    )
-    report = await writer.write(records)
+    report = await (await shared_executor()).write(records, budget=budget)
     retry = report.of_kind(OutcomeKind.RETRY)
     if retry:
         raise RetryLater(f"{len(retry)} records hit transient failures: {retry[0].reason}")

@@ -121,6 +121,20 @@ class WriteReport:
         return [outcome for outcome in self.outcomes if outcome.kind is kind]
 
 
+def settle_superseded(outcomes: Sequence[Outcome], superseded: dict[int, int]) -> list[Outcome]:
+    """Outcomes for records replaced by a later one with the same id: each shares the fate of
+    the record that replaced it."""
+    final = {outcome.index: outcome for outcome in outcomes}
+    settled = []
+    for index, winner in superseded.items():
+        outcome = final[winner]
+        reason = f"superseded by record {winner}" + (
+            f": {outcome.reason}" if outcome.reason else ""
+        )
+        settled.append(Outcome(index, outcome.kind, outcome.status, reason))
+    return settled
+
+
 class Action(StrEnum):
     """What to do after a batch request failed."""
 
@@ -160,14 +174,7 @@ class BatchWriter:
         return self.report
 
     def _settle_superseded(self) -> None:
-        """A record replaced by a later one with the same id shares that record's fate."""
-        final = {outcome.index: outcome for outcome in self.report.outcomes}
-        for index, winner in self._superseded.items():
-            outcome = final[winner]
-            reason = f"superseded by record {winner}" + (
-                f": {outcome.reason}" if outcome.reason else ""
-            )
-            self.report.outcomes.append(Outcome(index, outcome.kind, outcome.status, reason))
+        self.report.outcomes.extend(settle_superseded(self.report.outcomes, self._superseded))
 
     def _settle(
         self,
@@ -238,14 +245,15 @@ class BatchWriter:
         self, batch: list[Record], error: CosmosBatchOperationError
     ) -> list[Record]:
         failed = batch[error.error_index]
-        self._settle([failed], OutcomeKind.REJECTED, error.status_code, _operation_reason(error))
+        self._settle([failed], OutcomeKind.REJECTED, error.status_code, operation_reason(error))
         return [record for record in batch if record is not failed]
 
     def _count_charge(self, headers: Any, *_: Any) -> None:
         self.report.request_charge += request_charge_of(headers)
 
 
-def _operation_reason(error: CosmosBatchOperationError) -> str:
+def operation_reason(error: CosmosBatchOperationError) -> str:
+    """Why Cosmos refused the failed operation of a batch (its message, trimmed)."""
     response = error.operation_responses[error.error_index]
     body = response.get("resourceBody") if isinstance(response, dict) else None
     message = body.get("message") if isinstance(body, dict) else None

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.cosmos import PartitionKey
+from azure.cosmos._retry_options import RetryOptions  # documents re-exports it implicitly
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
+from azure.cosmos.documents import ConnectionPolicy
 
 from shared.platform.settings import Settings, get_settings
 
@@ -30,6 +32,7 @@ class _Clients:
     database: DatabaseProxy
     products: ContainerProxy
     imports: ContainerProxy
+    bulk_client: CosmosClient | None = None
 
 
 _clients: _Clients | None = None
@@ -46,12 +49,17 @@ def _credential(settings: Settings) -> str | AsyncTokenCredential:
     return DefaultAzureCredential()
 
 
-def _build_client(settings: Settings) -> CosmosClient:
+def _build_client(settings: Settings, *, retry_throttling: bool = True) -> CosmosClient:
+    policy = ConnectionPolicy()
+    if not retry_throttling:
+        # retry_throttle_total=0 reads as unset in the SDK, so the policy is given whole.
+        policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
     return CosmosClient(
         settings.cosmos_endpoint,
         credential=_credential(settings),
         connection_verify=settings.cosmos_verify_tls,
         consistency_level="Session",
+        connection_policy=policy,
     )
 
 
@@ -110,6 +118,17 @@ async def imports_container() -> ContainerProxy:
     return (await _current()).imports
 
 
+async def bulk_products_container() -> ContainerProxy:
+    """The products container through a client that does not retry throttled requests: the
+    bulk executor answers 429s itself, so that they reach its congestion control."""
+    clients = await _current()
+    if clients.bulk_client is None:
+        clients.bulk_client = _build_client(get_settings(), retry_throttling=False)
+    settings = get_settings()
+    database = clients.bulk_client.get_database_client(settings.cosmos_database)
+    return database.get_container_client(settings.cosmos_container)
+
+
 async def database() -> DatabaseProxy:
     return (await _current()).database
 
@@ -125,9 +144,13 @@ def discard_clients() -> None:
     if _clients is None:
         return
     stale, _clients = _clients, None
-    stale.loop.call_later(
-        DISCARDED_CLIENT_GRACE_SECONDS, lambda: stale.loop.create_task(stale.client.close())
-    )
+    for client in (stale.client, stale.bulk_client):
+        if client is not None:
+            stale.loop.call_later(DISCARDED_CLIENT_GRACE_SECONDS, _close_later, client)
+
+
+def _close_later(client: CosmosClient) -> None:
+    asyncio.get_running_loop().create_task(client.close())
 
 
 async def close() -> None:
@@ -136,3 +159,5 @@ async def close() -> None:
     if _clients is not None:
         clients, _clients = _clients, None
         await clients.client.close()
+        if clients.bulk_client is not None:
+            await clients.bulk_client.close()

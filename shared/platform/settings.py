@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     # Every HTTP route answers within this time (503 + Retry-After when Cosmos DB hangs).
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=230)
 
-    writer_concurrency: int = Field(default=8, ge=1, le=64)
+    # The bulk executor: batches in flight per physical partition (a window that starts at the
+    # initial size and adapts to throttling), and how long a partial batch waits to fill.
+    bulk_max_concurrency: int = Field(default=16, ge=1, le=64)
+    bulk_initial_concurrency: int = Field(default=1, ge=1, le=64)
+    bulk_linger_ms: float = Field(default=5.0, ge=0, le=1000)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
 
     @property

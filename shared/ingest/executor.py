@@ -1,0 +1,327 @@
+"""One bulk executor per process: every invocation's records are written through it.
+
+Operations queue per partition key. A batch of one key goes out when it is full (100 operations
+or the byte limit) or when its oldest operation has waited `linger`, so that many small messages
+still reach Cosmos DB as full batches. Each physical partition has a congestion window
+(`ConcurrencyLimit`) of batches in flight; one batch per partition key is in flight at a time,
+which keeps each key's writes in order. The executor owns throttling: its client does not retry
+429s itself, so a throttled batch halves its partition's window, the partition waits the
+retry-after Cosmos DB gave, and the batch goes back to the front of its queue.
+
+Records in, outcomes out: each caller awaits the outcomes of its own records, with the writer's
+guarantees: last-wins de-duplication within a call, isolation of a record Cosmos refuses, and
+transient retries until the caller's budget runs out (then the outcome is `retry`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from azure.cosmos.aio import ContainerProxy
+from azure.cosmos.exceptions import CosmosBatchOperationError
+
+from shared.ingest.congestion import ConcurrencyLimit
+from shared.ingest.retries import Backoff, RetryBudget, describe
+from shared.ingest.writer import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_OPERATIONS,
+    MAX_ITEM_BYTES,
+    Action,
+    Outcome,
+    OutcomeKind,
+    Record,
+    WriteReport,
+    decide,
+    deduplicate,
+    group_by_partition,
+    operation_reason,
+    settle_superseded,
+)
+from shared.platform.cosmos import bulk_products_container
+from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after, request_charge_of
+from shared.platform.settings import get_settings
+
+THROTTLED = 429
+
+
+@dataclass(eq=False)
+class _Pending:
+    record: Record
+    deadline: float
+    enqueued_at: float
+    outcome: asyncio.Future[Outcome]
+
+
+@dataclass(eq=False)
+class _KeyQueue:
+    """The operations of one partition key, oldest first."""
+
+    partition_key: str
+    pending: deque[_Pending] = field(default_factory=deque)
+    busy: bool = False
+    not_before: float = 0.0
+    max_operations: int = MAX_BATCH_OPERATIONS
+    failures: int = 0
+    last_error: str = ""
+
+
+@dataclass(eq=False)
+class _Range:
+    """One physical partition: its window and what it has in flight."""
+
+    limit: ConcurrencyLimit
+    in_flight: int = 0
+    paused_until: float = 0.0
+
+
+@dataclass
+class ExecutorStats:
+    batches: int = 0
+    throttled: int = 0
+    request_charge: float = 0.0
+    operations_written: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutorOptions:
+    max_concurrency: int = 16
+    initial_concurrency: int = 1
+    linger_seconds: float = 0.005
+    fixed_concurrency: bool = False
+
+
+class BulkExecutor:
+    """Writes records to one container for every caller in the process (one event loop)."""
+
+    def __init__(
+        self,
+        container: ContainerProxy,
+        *,
+        options: ExecutorOptions,
+        range_of: Callable[[str], str] = lambda _: "0",
+        clock: Callable[[], float] = time.monotonic,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.container = container
+        self.options = options
+        self.range_of = range_of
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.stats = ExecutorStats()
+        self._keys: dict[str, _KeyQueue] = {}
+        self._ranges: dict[str, _Range] = {}
+        self._wakeup = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
+
+    def concurrency_of(self, range_id: str = "0") -> float:
+        """The congestion window of a physical partition (for tests and telemetry)."""
+        return self._range(range_id).limit.window
+
+    async def write(self, records: Sequence[Record], *, budget: RetryBudget) -> WriteReport:
+        """Every record's outcome; waits for all of them."""
+        report = WriteReport(outcomes=[])
+        superseded: dict[int, int] = {}
+        waiting: list[asyncio.Future[Outcome]] = []
+        for group in group_by_partition(records).values():
+            kept, dropped = deduplicate(group)
+            superseded.update(dropped)
+            for record in kept:
+                if record.size > MAX_ITEM_BYTES:
+                    too_large = "item is larger than 2 MB"
+                    report.outcomes.append(
+                        Outcome(record.index, OutcomeKind.REJECTED, 413, too_large)
+                    )
+                else:
+                    waiting.append(self._submit(record, budget.deadline))
+        self._start()
+        report.outcomes.extend(await asyncio.gather(*waiting))
+        report.outcomes.extend(settle_superseded(report.outcomes, superseded))
+        report.outcomes.sort(key=lambda outcome: outcome.index)
+        return report
+
+    async def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+
+    # --- queueing -------------------------------------------------------------------------
+
+    def _submit(self, record: Record, deadline: float) -> asyncio.Future[Outcome]:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        key = self._keys.setdefault(record.partition_key, _KeyQueue(record.partition_key))
+        key.pending.append(_Pending(record, deadline, self.clock(), future))
+        self._wakeup.set()
+        return future
+
+    def _range(self, range_id: str) -> _Range:
+        if range_id not in self._ranges:
+            options = self.options
+            limit = ConcurrencyLimit(
+                initial=options.initial_concurrency,
+                maximum=options.max_concurrency,
+                fixed=options.fixed_concurrency,
+            )
+            self._ranges[range_id] = _Range(limit)
+        return self._ranges[range_id]
+
+    def _start(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            wait = self._dispatch_ready(self.clock())
+            if wait is None:
+                await self._wakeup.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), wait)
+
+    def _dispatch_ready(self, now: float) -> float | None:
+        """Send every batch that may go now; the seconds until the next one may, or None."""
+        soonest: float | None = None
+        for key in list(self._keys.values()):
+            self._expire(key, now)
+            if key.busy or not key.pending:
+                continue
+            partition = self._range(self.range_of(key.partition_key))
+            blocked_until = max(key.not_before, partition.paused_until)
+            if blocked_until > now:
+                soonest = min(soonest or blocked_until - now, blocked_until - now)
+                continue
+            if partition.in_flight >= partition.limit.slots:
+                continue  # a finishing batch wakes the pump
+            batch, full = self._next_batch(key)
+            waited = now - key.pending[0].enqueued_at
+            if not full and waited < self.options.linger_seconds:
+                remaining = self.options.linger_seconds - waited
+                soonest = min(soonest or remaining, remaining)
+                continue
+            for _ in batch:
+                key.pending.popleft()
+            key.busy = True
+            partition.in_flight += 1
+            asyncio.get_running_loop().create_task(self._send(key, partition, batch))
+        return soonest
+
+    def _next_batch(self, key: _KeyQueue) -> tuple[list[_Pending], bool]:
+        """The operations the next batch of `key` would hold, and whether it is full."""
+        batch: list[_Pending] = []
+        size = 0
+        for pending in key.pending:
+            if len(batch) == key.max_operations or (
+                batch and size + pending.record.size > MAX_BATCH_BYTES
+            ):
+                return batch, True
+            batch.append(pending)
+            size += pending.record.size
+        return batch, len(batch) == key.max_operations
+
+    def _expire(self, key: _KeyQueue, now: float) -> None:
+        """Operations whose caller's budget ran out leave with a `retry` outcome."""
+        if key.busy:
+            return
+        alive = deque(p for p in key.pending if p.deadline > now)
+        for pending in key.pending:
+            if pending.deadline <= now:
+                reason = f"retry budget exhausted; last error: {key.last_error or 'none'}"
+                _resolve(pending, OutcomeKind.RETRY, None, reason)
+        key.pending = alive
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def _send(self, key: _KeyQueue, partition: _Range, batch: list[_Pending]) -> None:
+        self.stats.batches += 1
+        try:
+            await self.container.execute_item_batch(
+                [("upsert", (pending.record.item,)) for pending in batch],
+                partition_key=key.partition_key,
+                response_hook=self._count_charge,
+                no_response=True,  # Prefer: return=minimal; the executor needs statuses only
+            )
+        except Exception as error:  # noqa: BLE001 - every failure becomes an outcome or a retry
+            self._failed(key, partition, batch, error)
+        else:
+            partition.limit.on_success()
+            key.failures, key.max_operations = 0, MAX_BATCH_OPERATIONS
+            self.stats.operations_written += len(batch)
+            for pending in batch:
+                _resolve(pending, OutcomeKind.WRITTEN)
+        finally:
+            key.busy = False
+            partition.in_flight -= 1
+            self._wakeup.set()
+
+    def _failed(
+        self, key: _KeyQueue, partition: _Range, batch: list[_Pending], error: BaseException
+    ) -> None:
+        action = decide(error, len(batch))
+        key.last_error = describe(error)
+        requeue = batch
+        if action is Action.WAIT_AND_RETRY:
+            self._wait(key, partition, error)
+        elif action is Action.REJECT_FAILED_OPERATION:
+            assert isinstance(error, CosmosBatchOperationError)
+            failed = batch[error.error_index]
+            _resolve(failed, OutcomeKind.REJECTED, error.status_code, operation_reason(error))
+            requeue = [pending for pending in batch if pending is not failed]
+        elif action is Action.SPLIT:
+            key.max_operations = max(1, len(batch) // 2)
+        elif action is Action.REJECT_RECORD:
+            status = getattr(error, "status_code", None)
+            _resolve(batch[0], OutcomeKind.REJECTED, status, describe(error))
+            requeue = []
+        else:
+            for pending in batch:
+                _resolve(pending, OutcomeKind.RETRY, None, describe(error))
+            requeue = []
+        key.pending.extendleft(reversed(requeue))
+
+    def _wait(self, key: _KeyQueue, partition: _Range, error: BaseException) -> None:
+        now = self.clock()
+        if isinstance(error, COSMOS_ERRORS) and error.status_code == THROTTLED:
+            self.stats.throttled += 1
+            partition.limit.on_throttled()
+            partition.paused_until = max(partition.paused_until, now + cosmos_retry_after(error))
+        else:
+            key.not_before = now + self.backoff.delay(key.failures)
+            key.failures += 1
+
+    def _count_charge(self, headers: Any, *_: Any) -> None:
+        self.stats.request_charge += request_charge_of(headers)
+
+
+def _resolve(
+    pending: _Pending, kind: OutcomeKind, status: int | None = None, reason: str | None = None
+) -> None:
+    if not pending.outcome.done():
+        pending.outcome.set_result(Outcome(pending.record.index, kind, status, reason))
+
+
+_executors: dict[asyncio.AbstractEventLoop, BulkExecutor] = {}
+
+
+async def shared_executor() -> BulkExecutor:
+    """The process's executor (one per event loop), built on first use from the settings."""
+    loop = asyncio.get_running_loop()
+    if loop not in _executors:
+        settings = get_settings()
+        options = ExecutorOptions(
+            max_concurrency=settings.bulk_max_concurrency,
+            initial_concurrency=min(
+                settings.bulk_initial_concurrency, settings.bulk_max_concurrency
+            ),
+            linger_seconds=settings.bulk_linger_ms / 1000,
+        )
+        container = await bulk_products_container()
+        _executors.setdefault(loop, BulkExecutor(container, options=options))
+    return _executors[loop]
