@@ -115,6 +115,43 @@ function failedResults(count, failedIndex, outcome) {
   );
 }
 
+function parsedPartitionKey(raw) {
+  try {
+    const parsed = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed[0] : parsed;
+  } catch (err) {
+    return undefined;
+  }
+}
+
+/** A non-atomic bulk request, as the JS and .NET SDK bulk executors send it: each operation
+ * names its own partition key and stands alone; every one gets its own result. */
+function handleBulk(collection, operations, req) {
+  if (!Array.isArray(operations) || operations.length === 0 || operations.length > MAX_OPERATIONS) {
+    return [400, problem("BadRequest", `A bulk request holds 1 to ${MAX_OPERATIONS} operations.`)];
+  }
+  const minimal = (req.headers.prefer || "").includes("return=minimal");
+  const results = operations.map(operation => {
+    const original = operation.id !== undefined ? collection.document(operation.id, parsedPartitionKey(operation.partitionKey)).read() : null;
+    let outcome;
+    try {
+      outcome = runOperation(collection, operation, operation.partitionKey, parsedPartitionKey(operation.partitionKey));
+    } catch (err) {
+      outcome = { statusCode: 400, body: problem("BadRequest", err.message) };
+    }
+    if (outcome.statusCode >= 400) {
+      return { statusCode: outcome.statusCode, requestCharge: charges.refused(), resourceBody: outcome.body };
+    }
+    return {
+      statusCode: outcome.statusCode,
+      requestCharge: operationCharge(operation, outcome, original),
+      eTag: outcome.body ? outcome.body._etag : undefined,
+      resourceBody: minimal && operation.operationType !== "Read" ? undefined : outcome.body
+    };
+  });
+  return [200, results];
+}
+
 /** Handles POST .../docs with x-ms-cosmos-is-batch-request. Returns [status, body]. */
 function handleBatch(collection, operations, req) {
   if (!Array.isArray(operations) || operations.length === 0) {
@@ -130,4 +167,4 @@ function handleBatch(collection, operations, req) {
   return [failed ? 207 : 200, results];
 }
 
-module.exports = { handleBatch, MAX_OPERATIONS };
+module.exports = { handleBatch, handleBulk, MAX_OPERATIONS };

@@ -2,7 +2,7 @@
 // Handlers for what the upstream server lacks or gets wrong for the Python SDK. Each returns
 // [status, body] or null when the request is not theirs and should go to the upstream routes.
 const { readItems } = require("./upstream");
-const { handleBatch } = require("./batch");
+const { handleBatch, handleBulk } = require("./batch");
 const { MAX_REQUEST_BYTES, readJson, isTrue, headerPartitionKey, problem } = require("./http");
 
 const DOCS_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs$/;
@@ -130,7 +130,9 @@ function createOverrides(account, capabilities) {
     if (docs && kind === "batch") {
       const collection = collectionAt(account, docs);
       const operations = await readJson(req);
-      return collection ? handleBatch(collection, operations, req) : [404, problem("NotFound", "Collection not found.")];
+      if (!collection) return [404, problem("NotFound", "Collection not found.")];
+      const atomic = (req.headers["x-ms-cosmos-batch-atomic"] || "true").toLowerCase() !== "false";
+      return atomic ? handleBatch(collection, operations, req) : handleBulk(collection, operations, req);
     }
     if (docs && kind === "query" && headerPartitionKey(req) !== undefined) {
       if (!isValidContinuation(req.headers["x-ms-continuation"])) {

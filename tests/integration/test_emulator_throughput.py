@@ -4,7 +4,9 @@ azure-cosmos itself: what each request costs, offers set and changed the way the
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +18,7 @@ from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy, PartitionK
 from azure.cosmos.documents import ConnectionPolicy, RetryOptions
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
-from devtools.stack import LocalStack
+from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
 from tests.factories import unique
 
 WRITE_RU_PER_KB = 5.5
@@ -114,8 +116,6 @@ def raw_throttle(products: ContainerProxy) -> Any:
 def impatient(stack: LocalStack) -> CosmosClient:
     """The SDK with its own throttle retries turned off, so that 429s reach the test (a
     retry_throttle_total of 0 reads as unset, so the policy is given whole)."""
-    from devtools.stack import EMULATOR_KEY
-
     policy = ConnectionPolicy()
     policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
     return CosmosClient(
@@ -220,3 +220,37 @@ def test_a_point_read_with_the_current_etag_in_if_none_match_is_304(
     read(created["_etag"])
     read('"another"')
     assert statuses == [304, 200]
+
+
+# --- the JS SDK's bulk executor ----------------------------------------------------------------
+
+
+def test_the_js_sdk_bulk_executor_works_against_the_endpoint(
+    database: DatabaseProxy, stack: LocalStack
+) -> None:
+    products = container(database)
+    script = ROOT / "bench" / "js" / "bulk.js"
+    run = subprocess.run(
+        [
+            "node",
+            str(script),
+            stack.cosmos_endpoint,
+            EMULATOR_KEY,
+            database.id,
+            products.id,
+            "250",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["statuses"] == {"200": 250} or answer["statuses"] == {"201": 250}
+    assert answer["readCharge"] == 1
+    count = list(
+        products.query_items("SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True)
+    )
+    assert count == [250]
