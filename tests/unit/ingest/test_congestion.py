@@ -9,8 +9,16 @@ def test_the_window_starts_at_its_initial_size() -> None:
     assert ConcurrencyLimit(initial=2, maximum=8).slots == 2
 
 
-def test_successes_add_about_one_slot_per_window() -> None:
-    limit = ConcurrencyLimit(initial=2, maximum=8)
+def test_before_the_first_throttle_each_success_adds_a_slot() -> None:
+    limit = ConcurrencyLimit(initial=1, maximum=64)
+    for _ in range(7):
+        limit.on_success()
+    assert limit.slots == 8
+
+
+def test_after_a_throttle_successes_add_about_one_slot_per_window() -> None:
+    limit = ConcurrencyLimit(initial=4, maximum=8)
+    limit.on_throttled()  # 2, and slow start is over
     for _ in range(2):
         limit.on_success()
     assert limit.slots == 2  # 2 + 1/2 + 1/2.5

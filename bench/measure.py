@@ -1,0 +1,120 @@
+"""Running one approach in one scenario and what is measured of it.
+
+Every figure that the emulator can count comes from it (requests, 429 answers, RU charged), so
+that all approaches, the JS SDK's included, are measured the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import requests
+from azure.cosmos import CosmosClient, PartitionKey
+
+from bench.approaches import Approach, Target
+from devtools.stack import EMULATOR_KEY, LocalStack
+
+BENCH_DATABASE = "bench"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    scenario: str
+    approach: str
+    records: int
+    seconds: float
+    written: int
+    lost: int
+    throttled: int
+    requests: int
+    request_charge: float
+    provisioned_ru_per_second: int | None
+    client_cpu_seconds: float | None
+
+    @property
+    def records_per_second(self) -> float:
+        return self.written / self.seconds
+
+    @property
+    def requests_per_record(self) -> float:
+        return self.requests / self.records
+
+    @property
+    def goodput(self) -> float | None:
+        """RU charged by the writes / (provisioned RU/s x seconds): how much of the budget the
+        approach turned into stored records."""
+        if not self.provisioned_ru_per_second:
+            return None
+        return self.request_charge / (self.provisioned_ru_per_second * self.seconds)
+
+    @property
+    def cpu_per_thousand(self) -> float | None:
+        if self.client_cpu_seconds is None:
+            return None
+        return self.client_cpu_seconds / self.records * 1000
+
+    def to_json(self) -> dict[str, Any]:
+        derived = {
+            "recordsPerSecond": round(self.records_per_second, 1),
+            "requestsPerRecord": round(self.requests_per_record, 4),
+            "goodput": None if self.goodput is None else round(self.goodput, 3),
+            "clientCpuSecondsPer1000": None
+            if self.cpu_per_thousand is None
+            else round(self.cpu_per_thousand, 4),
+        }
+        return {**asdict(self), **derived}
+
+
+def emulator_stats(stack: LocalStack) -> dict[str, Any]:
+    url = f"{stack.cosmos_endpoint}_emulator/stats"
+    stats: dict[str, Any] = requests.get(url, verify=False, timeout=10).json()
+    return stats
+
+
+def fresh_container(stack: LocalStack, name: str, ru_per_second: int | None) -> Target:
+    cosmos = CosmosClient(stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False)
+    database = cosmos.create_database_if_not_exists(BENCH_DATABASE)
+    options: dict[str, Any] = {"offer_throughput": ru_per_second} if ru_per_second else {}
+    database.create_container(
+        id=name, partition_key=PartitionKey(path="/categoryId"), default_ttl=-1, **options
+    )
+    return Target(stack, BENCH_DATABASE, name)
+
+
+def stored(target: Target) -> int:
+    cosmos = CosmosClient(target.stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False)
+    container = cosmos.get_database_client(target.database).get_container_client(target.container)
+    query = "SELECT VALUE COUNT(1) FROM c"
+    return int(next(iter(container.query_items(query, enable_cross_partition_query=True))))
+
+
+async def measure(
+    *,
+    scenario: str,
+    name: str,
+    approach: Approach,
+    target: Target,
+    items: list[dict[str, Any]],
+    ru_per_second: int | None,
+) -> Measurement:
+    before = emulator_stats(target.stack)
+    started = time.perf_counter()
+    attempt = await approach(target, items)
+    seconds = attempt.seconds or time.perf_counter() - started
+    after = emulator_stats(target.stack)
+    written = stored(target)
+    return Measurement(
+        scenario=scenario,
+        approach=name,
+        records=len(items),
+        seconds=seconds,
+        written=written,
+        lost=len(items) - written,
+        throttled=after["throttled"] - before["throttled"],
+        requests=after["total"] - before["total"],
+        request_charge=round(after["requestCharge"] - before["requestCharge"], 2),
+        provisioned_ru_per_second=ru_per_second,
+        client_cpu_seconds=attempt.cpu_seconds,
+    )

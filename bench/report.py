@@ -1,0 +1,81 @@
+"""The benchmark tables, as Markdown."""
+
+from __future__ import annotations
+
+from bench.cold_start import ColdStart
+from bench.cold_start import table as cold_start_table
+from bench.measure import Measurement
+
+
+def _throttled(results: list[Measurement]) -> str:
+    rows = [
+        "| approach | seconds | written | lost or failed | 429 answers | goodput |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        goodput = f"{r.goodput:.2f}" if r.goodput is not None else "-"
+        rows.append(
+            f"| {r.approach} | {r.seconds:.2f} | {r.written:,} | {r.lost:,} | {r.throttled:,} | "
+            f"{goodput} |"
+        )
+    return "\n".join(rows)
+
+
+def _small(results: list[Measurement]) -> str:
+    rows = [
+        "| approach | records | seconds | Cosmos write requests | requests per record |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.approach} | {r.records:,} | {r.seconds:.2f} | {r.requests:,} | "
+            f"{r.requests_per_record:.3f} |"
+        )
+    return "\n".join(rows)
+
+
+def _unthrottled(results: list[Measurement]) -> str:
+    baseline = results[0].records_per_second
+    rows = [
+        "| approach | records/s | ratio to (a) | Cosmos requests per record "
+        "| client CPU s per 1,000 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        cpu = f"{r.cpu_per_thousand:.3f}" if r.cpu_per_thousand is not None else "-"
+        rows.append(
+            f"| {r.approach} | {r.records_per_second:,.0f} | "
+            f"{r.records_per_second / baseline:.1f}x | {r.requests_per_record:.3f} | {cpu} |"
+        )
+    return "\n".join(rows)
+
+
+def markdown(results: list[Measurement], starts: list[ColdStart], machine: str) -> str:
+    throttled = [r for r in results if r.scenario == "throttled"]
+    small = [r for r in results if r.scenario == "small messages"]
+    unthrottled = [r for r in results if r.scenario == "unthrottled"]
+    return (
+        "# Benchmarks\n\n"
+        "`make bench` runs every scenario in one run against a freshly started local stack; the "
+        "local Cosmos endpoint charges request units and enforces provisioned throughput "
+        "(README, *The local Cosmos DB endpoint*). Absolute times on shared machines are noise; "
+        "compare the ratios. All figures are also in `docs/benchmarks.json`.\n\n"
+        f"Machine: {machine}.\n\n"
+        f"## Throttled: {throttled[0].records:,} products at "
+        f"{throttled[0].provisioned_ru_per_second:,} RU/s\n\n"
+        "Each approach writes into its own fresh container. Goodput is the RU charged by the "
+        "writes divided by (provisioned RU/s x seconds).\n\n"
+        f"{_throttled(throttled)}\n\n"
+        "## Small messages\n\n"
+        "Every product its own queue message, through the app, on a host of its own with "
+        "batchSize 32, newBatchThreshold 2000 and the linger shown (the lab's 36 categories "
+        "spread the messages thin: a batch holds one category).\n\n"
+        f"{_small(small)}\n\n"
+        f"## Unthrottled: {unthrottled[0].records:,} products\n\n"
+        f"{_unthrottled(unthrottled)}\n\n"
+        "## Cold start\n\n"
+        "From starting the development host (which runs the app through azure-functions-runtime) "
+        "to the first 200 of `GET /api/products/{categoryId}/{id}`, for this app and for a "
+        "minimal app with one route doing a bare SDK `read_item` (the floor), fresh processes, "
+        f"interleaved.\n\n{cold_start_table(starts)}\n"
+    )
