@@ -252,7 +252,9 @@ class BulkExecutor:
             self._failed(key, partition, batch, error)
         else:
             partition.limit.on_success()
-            key.failures, key.max_operations = 0, MAX_BATCH_OPERATIONS
+            key.failures = 0
+            if not key.pending:  # a batch size found by splitting holds until the queue drains
+                key.max_operations = MAX_BATCH_OPERATIONS
             self.stats.operations_written += len(batch)
             for pending in batch:
                 _resolve(pending, OutcomeKind.WRITTEN)

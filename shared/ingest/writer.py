@@ -1,37 +1,28 @@
-"""Write product records through partition-grouped transactional batches.
+"""Records in, outcomes out: the pieces of writing products through transactional batches.
 
-The Python SDK has no bulk executor, so this is ours: records are grouped by partition key,
-de-duplicated (the last occurrence of an id wins), chunked into batches of at most 100
-operations and a safe request size, and written as upserts. Partitions run concurrently up to a
-bound; within a partition one batch at a time, in order.
-
-Records in, outcomes out: every record gets exactly one outcome, written, rejected (with a
-status and reason) or retry (transient failures outlasted the budget).
+Records are grouped by partition key, de-duplicated (the last occurrence of an id wins) and
+chunked into batches of at most 100 operations and a safe request size; `decide` says what to do
+after a batch failed. Every record gets exactly one outcome: written, rejected (with a status and
+reason) or retry (transient failures outlasted the budget). `executor.BulkExecutor` writes with
+these pieces.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from shared.ingest.retries import RetryBudget, describe
 from shared.platform.errors import (
     COSMOS_ERRORS,
     TRANSIENT_EXCEPTIONS,
     TRANSIENT_STATUSES,
-    request_charge_of,
 )
-
-logger = logging.getLogger(__name__)
 
 MAX_BATCH_OPERATIONS = 100
 MAX_ITEM_BYTES = 2 * 1024 * 1024
@@ -154,102 +145,6 @@ def decide(error: BaseException, batch_size: int) -> Action:
     if status in (400, 413):
         return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
     return Action.GIVE_UP
-
-
-class BatchWriter:
-    """Writes records to one container; one instance per unit of work (it owns a retry budget)."""
-
-    def __init__(self, container: ContainerProxy, *, concurrency: int, budget: RetryBudget) -> None:
-        self.container = container
-        self.concurrency = asyncio.Semaphore(concurrency)
-        self.budget = budget
-        self.report = WriteReport(outcomes=[])
-        self._superseded: dict[int, int] = {}
-
-    async def write(self, records: Sequence[Record]) -> WriteReport:
-        groups = group_by_partition(records)
-        await asyncio.gather(*(self._write_partition(key, group) for key, group in groups.items()))
-        self._settle_superseded()
-        self.report.outcomes.sort(key=lambda outcome: outcome.index)
-        return self.report
-
-    def _settle_superseded(self) -> None:
-        self.report.outcomes.extend(settle_superseded(self.report.outcomes, self._superseded))
-
-    def _settle(
-        self,
-        records: Iterable[Record],
-        kind: OutcomeKind,
-        status: int | None = None,
-        reason: str | None = None,
-    ) -> None:
-        self.report.outcomes.extend(Outcome(r.index, kind, status, reason) for r in records)
-
-    async def _write_partition(self, partition_key: str, records: list[Record]) -> None:
-        kept, superseded = deduplicate(records)
-        self._superseded.update(superseded)
-        too_large = [r for r in kept if r.size > MAX_ITEM_BYTES]
-        self._settle(too_large, OutcomeKind.REJECTED, 413, "item is larger than 2 MB")
-        pending = chunk([r for r in kept if r.size <= MAX_ITEM_BYTES])
-        async with self.concurrency:
-            for position, batch in enumerate(pending):
-                try:
-                    await self._write_batch(partition_key, batch)
-                except Exception as error:  # noqa: BLE001 - becomes a retry outcome, never lost
-                    # Keep the partition's order: nothing after a failed batch is attempted.
-                    logger.warning("Partition write stopped: %s", describe(error))
-                    later = [r for rest in pending[position:] for r in rest]
-                    done = {o.index for o in self.report.outcomes}
-                    unsettled = [r for r in later if r.index not in done]
-                    self._settle(unsettled, OutcomeKind.RETRY, reason=describe(error))
-                    return
-
-    async def _write_batch(self, partition_key: str, batch: list[Record]) -> None:
-        """Write `batch`: isolate records Cosmos refuses, retry transient failures in budget."""
-        attempt = 0
-        while batch:
-            try:
-                await self._execute(partition_key, batch)
-            except Exception as error:
-                action = decide(error, len(batch))
-                if action is Action.WAIT_AND_RETRY:
-                    await self.budget.wait_before_retry(error, attempt)
-                    attempt += 1
-                elif action is Action.REJECT_FAILED_OPERATION:
-                    assert isinstance(error, CosmosBatchOperationError)
-                    batch = self._reject_failed_operation(batch, error)
-                elif action is Action.SPLIT:
-                    half = len(batch) // 2
-                    await self._write_batch(partition_key, batch[:half])
-                    batch = batch[half:]
-                elif action is Action.REJECT_RECORD:
-                    status = getattr(error, "status_code", None)
-                    self._settle(batch, OutcomeKind.REJECTED, status, describe(error))
-                    return
-                else:
-                    raise
-            else:
-                self._settle(batch, OutcomeKind.WRITTEN)
-                return
-
-    async def _execute(self, partition_key: str, batch: list[Record]) -> None:
-        self.report.batches += 1
-        await self.container.execute_item_batch(
-            [("upsert", (record.item,)) for record in batch],
-            partition_key=partition_key,
-            response_hook=self._count_charge,
-            no_response=True,  # Prefer: return=minimal; the writer needs statuses, not bodies
-        )
-
-    def _reject_failed_operation(
-        self, batch: list[Record], error: CosmosBatchOperationError
-    ) -> list[Record]:
-        failed = batch[error.error_index]
-        self._settle([failed], OutcomeKind.REJECTED, error.status_code, operation_reason(error))
-        return [record for record in batch if record is not failed]
-
-    def _count_charge(self, headers: Any, *_: Any) -> None:
-        self.report.request_charge += request_charge_of(headers)
 
 
 def operation_reason(error: CosmosBatchOperationError) -> str:

@@ -13,8 +13,9 @@ from azure.cosmos import CosmosClient
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import BatchWriter, OutcomeKind, Record
+from shared.ingest.writer import OutcomeKind, Record
 from tests.factories import unique
 from tests.integration.conftest import Api, Emulator, Queues, wait_for
 
@@ -254,7 +255,7 @@ def test_message_that_is_not_base64_ends_in_the_poison_queue(queues: Queues) -> 
 # --- the batch writer against the emulator ------------------------------------------------------
 
 
-def test_writer_sends_1000_records_of_one_category_as_10_batches(
+def test_the_executor_sends_1000_records_of_one_category_as_10_batches(
     stack: LocalStack, cosmos: CosmosClient, emulator: Emulator
 ) -> None:
     products = catalog(1000, categories=1)
@@ -265,8 +266,10 @@ def test_writer_sends_1000_records_of_one_category_as_10_batches(
             stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
         ) as client:
             target = client.get_database_client("cosmicworks").get_container_client("products")
-            writer = BatchWriter(target, concurrency=4, budget=RetryBudget(seconds=10))
-            return await writer.write(records)
+            bulk = BulkExecutor(target, options=ExecutorOptions())
+            report = await bulk.write(records, budget=RetryBudget(seconds=10))
+            await bulk.close()
+            return report
 
     emulator.reset_stats()
     report = asyncio.run(write())

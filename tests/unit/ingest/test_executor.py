@@ -4,17 +4,48 @@ throttling shrinks the window, and every record still gets exactly one outcome."
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from typing import Any
 
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
-from shared.ingest.retries import RetryBudget
+from shared.ingest.retries import Backoff, RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
 from tests.unit.fakes import ScriptedContainer, http_error, operation_error
 
 
-def record(index: int, category: str = "bikes", item_id: str | None = None) -> Record:
-    item = {"id": item_id or f"p{index}", "categoryId": category, "name": "n", "price": 1}
+def record(
+    index: int, category: str = "bikes", item_id: str | None = None, **fields: Any
+) -> Record:
+    item = {"id": item_id or f"p{index}", "categoryId": category, "name": "n", "price": 1, **fields}
     return Record(index=index, item=item)
+
+
+def write(
+    container: ScriptedContainer, records: list[Record], *, budget: float = 10.0, fixed: int = 0
+) -> Any:
+    """One caller's write through a fresh executor, with deterministic back-off."""
+    options = ExecutorOptions(linger_seconds=0.001, initial_concurrency=4, max_concurrency=4)
+    if fixed:
+        options = ExecutorOptions(
+            linger_seconds=0.001,
+            initial_concurrency=fixed,
+            max_concurrency=fixed,
+            fixed_concurrency=True,
+        )
+    bulk = BulkExecutor(container, options=options, backoff=Backoff(random=lambda: 1.0))  # type: ignore[arg-type]
+
+    async def run_once() -> Any:
+        try:
+            return await bulk.write(records, budget=RetryBudget(seconds=budget))
+        finally:
+            await bulk.close()
+
+    return asyncio.run(run_once())
+
+
+def outcome_kinds(report: Any) -> dict[int, OutcomeKind]:
+    return {outcome.index: outcome.kind for outcome in report.outcomes}
 
 
 def executor(container: ScriptedContainer, **options: Any) -> BulkExecutor:
@@ -108,3 +139,152 @@ def test_keys_are_written_in_their_own_batches() -> None:
     (report,) = asyncio.run(run(executor(container), records))
     assert sorted(key for key, _ in container.calls) == ["c0", "c1", "c2"]
     assert kinds(report) == [OutcomeKind.WRITTEN] * 9
+
+
+# --- one caller's records: every guarantee the per-message writer gave ----------------
+
+
+def test_every_record_is_written_in_batches_per_partition() -> None:
+    container = ScriptedContainer()
+    records = [record(n, f"c{n % 3}") for n in range(300)]
+    report = write(container, records)
+    assert all(kind is OutcomeKind.WRITTEN for kind in outcome_kinds(report).values())
+    assert len(report.outcomes) == 300
+    assert sorted(len(items) for _, items in container.calls) == [100, 100, 100]
+
+
+def test_batches_of_a_partition_are_sent_in_order() -> None:
+    container = ScriptedContainer()
+    write(container, [record(n) for n in range(250)])
+    assert [items[0]["id"] for _, items in container.calls] == ["p0", "p100", "p200"]
+
+
+def test_a_bad_record_is_rejected_and_the_rest_resubmitted() -> None:
+    def refuse_p5(_: str, items: list[dict[str, Any]]) -> None:
+        ids = [item["id"] for item in items]
+        if "p5" in ids:
+            raise operation_error(ids.index("p5"), 400, len(ids))
+
+    container = ScriptedContainer(refuse_p5)
+    report = write(container, [record(n) for n in range(10)])
+    rejected = report.of_kind(OutcomeKind.REJECTED)
+    assert [(o.index, o.status) for o in rejected] == [(5, 400)]
+    assert "bad item" in (rejected[0].reason or "")
+    assert len(report.of_kind(OutcomeKind.WRITTEN)) == 9
+    assert [len(items) for _, items in container.calls] == [10, 9]
+
+
+def test_throttling_waits_the_retry_after_cosmos_asked_for() -> None:
+    failures = [http_error(429, retry_after_ms=150)]
+    sent: list[float] = []
+
+    def throttle_once(*_: Any) -> None:
+        sent.append(time.monotonic())
+        if failures:
+            raise failures.pop()
+
+    report = write(ScriptedContainer(throttle_once), [record(0)])
+    assert sent[1] - sent[0] >= 0.15
+    assert outcome_kinds(report) == {0: OutcomeKind.WRITTEN}
+
+
+def test_unavailability_backs_off_exponentially() -> None:
+    failures = [http_error(503) for _ in range(4)]
+    sent: list[float] = []
+
+    def unavailable(*_: Any) -> None:
+        sent.append(time.monotonic())
+        if failures:
+            raise failures.pop()
+
+    write(ScriptedContainer(unavailable), [record(0)])
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert [round(gap, 1) for gap in gaps] == [0.1, 0.1, 0.2, 0.4]  # 0.05, 0.1, 0.2, 0.4 s
+
+
+def test_transient_failures_beyond_the_budget_leave_records_to_retry() -> None:
+    def always_unavailable(*_: Any) -> None:
+        raise http_error(503)
+
+    report = write(
+        ScriptedContainer(always_unavailable),
+        [record(n) for n in range(150)],
+        budget=0.5,
+    )
+    assert all(kind is OutcomeKind.RETRY for kind in outcome_kinds(report).values())
+    assert len(report.outcomes) == 150
+
+
+def test_a_failed_partition_does_not_hold_up_the_others() -> None:
+    def cars_unavailable(partition_key: str, _: Any) -> None:
+        if partition_key == "cars":
+            raise http_error(503)
+
+    records = [record(0, "cars"), record(1, "bikes")]
+    report = write(ScriptedContainer(cars_unavailable), records, budget=0.5)
+    assert outcome_kinds(report) == {0: OutcomeKind.RETRY, 1: OutcomeKind.WRITTEN}
+
+
+def test_too_large_batch_is_split_until_it_fits() -> None:
+    def small_batches_only(_: str, items: list[dict[str, Any]]) -> None:
+        if len(items) > 25:
+            raise http_error(413)
+
+    container = ScriptedContainer(small_batches_only)
+    report = write(container, [record(n) for n in range(100)])
+    assert len(report.of_kind(OutcomeKind.WRITTEN)) == 100
+    assert sorted(len(items) for _, items in container.calls if len(items) <= 25) == [
+        25,
+        25,
+        25,
+        25,
+    ]
+
+
+def test_an_item_over_2_mb_is_rejected_without_being_sent() -> None:
+    container = ScriptedContainer()
+    report = write(container, [record(0, blob="x" * (2 * 1024 * 1024)), record(1)])
+    assert outcome_kinds(report) == {0: OutcomeKind.REJECTED, 1: OutcomeKind.WRITTEN}
+    assert report.outcomes[0].status == 413
+    assert [[item["id"] for item in items] for _, items in container.calls] == [["p1"]]
+
+
+def test_superseded_duplicates_count_as_written_and_are_not_sent() -> None:
+    container = ScriptedContainer()
+    report = write(container, [record(0, item_id="x", price=1), record(1, item_id="x", price=2)])
+    assert outcome_kinds(report) == {0: OutcomeKind.WRITTEN, 1: OutcomeKind.WRITTEN}
+    assert [items for _, items in container.calls] == [
+        [{"id": "x", "categoryId": "bikes", "name": "n", "price": 2}]
+    ]
+
+
+def test_a_superseded_record_shares_the_fate_of_the_record_that_replaced_it() -> None:
+    def refuse_price_2(_: str, items: list[dict[str, Any]]) -> None:
+        prices = [item["price"] for item in items]
+        if 2 in prices:
+            raise operation_error(prices.index(2), 400, len(items))
+
+    report = write(
+        ScriptedContainer(refuse_price_2),
+        [record(0, item_id="x", price=1), record(1, item_id="x", price=2)],
+    )
+    assert outcome_kinds(report) == {0: OutcomeKind.REJECTED, 1: OutcomeKind.REJECTED}
+    assert "superseded by record 1" in (report.outcomes[0].reason or "")
+
+
+def test_partitions_run_concurrently_up_to_the_window() -> None:
+    running, peak = 0, 0
+
+    class SlowContainer(ScriptedContainer):
+        async def execute_item_batch(
+            self, batch_operations: list[Any], partition_key: str, **kwargs: Any
+        ) -> Any:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+            return await super().execute_item_batch(batch_operations, partition_key, **kwargs)
+
+    write(SlowContainer(), [record(n, f"c{n}") for n in range(12)], fixed=3)
+    assert peak == 3
