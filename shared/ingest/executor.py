@@ -69,6 +69,7 @@ class _KeyQueue:
     max_operations: int = MAX_BATCH_OPERATIONS
     failures: int = 0
     last_error: str = ""
+    earliest_deadline: float = float("inf")
 
 
 @dataclass(eq=False)
@@ -91,7 +92,7 @@ class ExecutorStats:
 @dataclass(frozen=True, kw_only=True)
 class ExecutorOptions:
     max_concurrency: int = 16
-    initial_concurrency: int = 1
+    initial_concurrency: int = 4
     linger_seconds: float = 0.005
     fixed_concurrency: bool = False
 
@@ -158,6 +159,7 @@ class BulkExecutor:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         key = self._keys.setdefault(record.partition_key, _KeyQueue(record.partition_key))
         key.pending.append(_Pending(record, deadline, self.clock(), future))
+        key.earliest_deadline = min(key.earliest_deadline, deadline)
         self._wakeup.set()
         return future
 
@@ -227,8 +229,9 @@ class BulkExecutor:
         return batch, len(batch) == key.max_operations
 
     def _expire(self, key: _KeyQueue, now: float) -> None:
-        """Operations whose caller's budget ran out leave with a `retry` outcome."""
-        if key.busy:
+        """Operations whose caller's budget ran out leave with a `retry` outcome. (A queue is
+        scanned only once its earliest deadline has passed.)"""
+        if key.busy or key.earliest_deadline > now:
             return
         alive = deque(p for p in key.pending if p.deadline > now)
         for pending in key.pending:
@@ -236,6 +239,7 @@ class BulkExecutor:
                 reason = f"retry budget exhausted; last error: {key.last_error or 'none'}"
                 _resolve(pending, OutcomeKind.RETRY, None, reason)
         key.pending = alive
+        key.earliest_deadline = min((p.deadline for p in alive), default=float("inf"))
 
     # --- sending --------------------------------------------------------------------------
 

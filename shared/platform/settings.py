@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # The bulk executor: batches in flight per physical partition (a window that starts at the
     # initial size and adapts to throttling), and how long a partial batch waits to fill.
     bulk_max_concurrency: int = Field(default=16, ge=1, le=64)
-    bulk_initial_concurrency: int = Field(default=1, ge=1, le=64)
+    bulk_initial_concurrency: int = Field(default=4, ge=1, le=64)
     bulk_linger_ms: float = Field(default=5.0, ge=0, le=10_000)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
 
