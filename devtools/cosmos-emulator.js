@@ -20,6 +20,24 @@ const { createOverrides, operationKind, isTooLarge, DATA_PLANE_PATH } = require(
 const { createThroughput } = require("./cosmos/throughput");
 const { createOffers } = require("./cosmos/offers");
 const metering = require("./cosmos/metering");
+const { partitionKeyRanges } = require("./cosmos/partitions");
+
+const PKRANGES_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/pkranges$/;
+
+/** A container's /pkranges: one range per physical partition. */
+function ranges(account, throughput, req, pathname) {
+  const match = PKRANGES_PATH.exec(pathname);
+  if (!match || req.method !== "GET") return null;
+  const target = metering.collectionOf(account, `/dbs/${match[1]}/colls/${match[2]}/`);
+  if (!target) return null;
+  const offer = throughput.offerOf(target.database, target.id);
+  const partitions = offer ? offer.partitions : 1;
+  // The SDKs read /pkranges as a change feed until it answers 304 for the ETag it last saw.
+  const etag = `"pkranges-${target.collection.read()._rid}-${offer ? offer.id : "none"}-${partitions}"`;
+  if (req.headers["if-none-match"] === etag) return [304, undefined];
+  const list = partitionKeyRanges(partitions, target.collection.read());
+  return [200, { _rid: target.collection.read()._rid, _etag: etag, PartitionKeyRanges: list, _count: list.length }];
+}
 
 function normalisePath(url) {
   let pathname = new URL(url, "https://localhost").pathname.replace(/^\/\//, "/");
@@ -64,7 +82,7 @@ async function serveDataPlane({ account, faults, stats, throughput, override }, 
   if (refused) return send(req, res, 400, refused, 1);
   const target = metering.collectionOf(account, pathname);
   const offer = target ? throughput.offerOf(target.database, target.id) : null;
-  const partition = metering.partitionOf(offer, metering.headerPartitionKey(req));
+  const partition = metering.partitionOf(offer, req);
   const estimate = isTooLarge(req, kind) ? 0 : await metering.estimate(target, req, pathname, kind);
   const retryAfterMs = throughput.admit(offer, partition, estimate);
   if (retryAfterMs) {
@@ -87,7 +105,7 @@ function createHandler({ account, faults, stats, capabilities }) {
   const throughput = createThroughput();
   const offers = createOffers(throughput);
   const admin = createAdmin({ faults, stats, capabilities, throughput, account });
-  const override = createOverrides(account, capabilities);
+  const override = createOverrides(account, capabilities, throughput);
   const context = { account, faults, stats, throughput, override };
   return async (req, res) => {
     const pathname = normalisePath(req.url);
@@ -97,7 +115,7 @@ function createHandler({ account, faults, stats, capabilities }) {
     }
     sweep();
     if (DATA_PLANE_PATH.test(pathname)) return serveDataPlane(context, req, res, pathname);
-    const answered = await offers.route(req, pathname);
+    const answered = (await offers.route(req, pathname)) || ranges(account, throughput, req, pathname);
     if (answered) return send(req, res, answered[0], answered[1]);
     const [status, body] = await upstreamRoute(account, req, res);
     if (req.method === "POST") offers.created(req, pathname, status, body);

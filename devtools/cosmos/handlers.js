@@ -4,6 +4,7 @@
 const { readItems } = require("./upstream");
 const { handleBatch, handleBulk } = require("./batch");
 const { MAX_REQUEST_BYTES, readJson, isTrue, headerPartitionKey, problem } = require("./http");
+const { rangeIndexOf } = require("./partitions");
 
 const DOCS_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs$/;
 const DOCUMENT_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/docs\/([^/]+)$/;
@@ -64,8 +65,9 @@ function isValidContinuation(raw) {
   }
 }
 
-/** Queries that name a partition key see only that partition; the upstream ignores the header. */
-async function partitionQuery(account, req, res, match, partitionKey) {
+/** Queries that name a partition key see only that partition, and queries that name a
+ * physical partition (a range id) only its items; the upstream ignores both headers. */
+async function partitionQuery(account, req, res, match, belongs) {
   return readItems(req, res, "Documents", async ({ continuation, maxItemCount }) => {
     const body = await readJson(req);
     const collection = collectionAt(account, match);
@@ -74,7 +76,7 @@ async function partitionQuery(account, req, res, match, partitionKey) {
     const items = [];
     for (const entry of documents._data.values()) {
       const item = entry.read();
-      if (documents._getPartition(item) === partitionKey) items.push(item);
+      if (belongs(documents._getPartition(item))) items.push(item);
     }
     try {
       return documents._getQuery(body.query).exec(items, {
@@ -114,7 +116,7 @@ function deletePartition(collection, partitionKey) {
   doomed.forEach(id => documents.delete(id, partitionKey));
 }
 
-function createOverrides(account, capabilities) {
+function createOverrides(account, capabilities, throughput) {
   return async function override(req, res, pathname, kind) {
     const owner = OWNER_PATH.exec(pathname);
     if (owner && !safeCollectionAt(account, owner)) {
@@ -134,13 +136,21 @@ function createOverrides(account, capabilities) {
       const atomic = (req.headers["x-ms-cosmos-batch-atomic"] || "true").toLowerCase() !== "false";
       return atomic ? handleBatch(collection, operations, req) : handleBulk(collection, operations, req);
     }
-    if (docs && kind === "query" && headerPartitionKey(req) !== undefined) {
+    const rangeId = req.headers["x-ms-documentdb-partitionkeyrangeid"];
+    const count = docs ? throughput.partitionsOf(decodeURIComponent(docs[1]), decodeURIComponent(docs[2])) : 1;
+    const scoped = headerPartitionKey(req) !== undefined || (rangeId !== undefined && count > 1);
+    if (docs && kind === "query" && scoped) {
       if (!isValidContinuation(req.headers["x-ms-continuation"])) {
         req.resume();
         return [400, problem("BadRequest", "Invalid Continuation Token")];
       }
+      const partitionKey = headerPartitionKey(req);
+      const belongs =
+        partitionKey !== undefined
+          ? value => value === partitionKey
+          : value => rangeIndexOf(count, value) === Number(rangeId);
       try {
-        const body = await partitionQuery(account, req, res, docs, headerPartitionKey(req));
+        const body = await partitionQuery(account, req, res, docs, belongs);
         return [res.statusCode, body];
       } catch (err) {
         return [400, problem("BadRequest", err.message)];

@@ -2,8 +2,8 @@
 // What a data-plane request costs, before it runs (to admit it or answer 429) and after (the
 // x-ms-request-charge it reports), with the charge model of ./throughput.js; and the checks
 // Cosmos DB makes on an item's ttl.
-const { createHash } = require("crypto");
 const { charges, sizeOf } = require("./throughput");
+const { rangeIndexOf } = require("./partitions");
 const { readBody, headerPartitionKey, problem } = require("./http");
 
 const COLLECTION_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)/;
@@ -33,11 +33,13 @@ function stored(collection, id, partitionKey) {
   }
 }
 
-/** Physical partition of a partition key value: a stable hash, modulo the partition count. */
-function partitionOf(offer, partitionKey) {
-  if (!offer || partitionKey === undefined) return 0;
-  const digest = createHash("md5").update(JSON.stringify(partitionKey)).digest();
-  return digest.readUInt32BE(0) % offer.partitions;
+/** The physical partition a request lands on: the range it names, else its partition key's. */
+function partitionOf(offer, req) {
+  if (!offer) return 0;
+  const named = Number(req.headers["x-ms-documentdb-partitionkeyrangeid"]);
+  if (Number.isInteger(named) && named >= 0) return named % offer.partitions;
+  const partitionKey = headerPartitionKey(req);
+  return partitionKey === undefined ? 0 : rangeIndexOf(offer.partitions, partitionKey);
 }
 
 async function parsed(req) {

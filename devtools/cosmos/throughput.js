@@ -141,6 +141,11 @@ function createThroughput(clock = () => performance.now() / 1000) {
     offerOf(database, collection) {
       return offers.get(`${database}/${collection}`) || offers.get(database) || null;
     },
+    /** The partition count of a container's offer (1 without one). */
+    partitionsOf(database, collection) {
+      const offer = offers.get(`${database}/${collection}`) || offers.get(database);
+      return offer ? offer.partitions : 1;
+    },
     query(resourceLink) {
       const all = [...offers.values()];
       const wanted = resourceLink ? all.filter(offer => offer.resource === resourceLink) : all;

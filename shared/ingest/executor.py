@@ -27,6 +27,7 @@ from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
 from shared.ingest.congestion import ConcurrencyLimit
+from shared.ingest.ranges import FeedRanges, RangeLookup
 from shared.ingest.retries import Backoff, RetryBudget, describe
 from shared.ingest.writer import (
     MAX_BATCH_BYTES,
@@ -63,6 +64,7 @@ class _KeyQueue:
     """The operations of one partition key, oldest first."""
 
     partition_key: str
+    range_id: str
     pending: deque[_Pending] = field(default_factory=deque)
     busy: bool = False
     not_before: float = 0.0
@@ -105,13 +107,13 @@ class BulkExecutor:
         container: ContainerProxy,
         *,
         options: ExecutorOptions,
-        range_of: Callable[[str], str] = lambda _: "0",
+        ranges: RangeLookup | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff: Backoff | None = None,
     ) -> None:
         self.container = container
         self.options = options
-        self.range_of = range_of
+        self.ranges = ranges or FeedRanges(container)
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.stats = ExecutorStats()
@@ -124,12 +126,17 @@ class BulkExecutor:
         """The congestion window of a physical partition (for tests and telemetry)."""
         return self._range(range_id).limit.window
 
+    def partitions_in_use(self) -> set[str]:
+        """The physical partitions (range ids) of every partition key seen so far."""
+        return {key.range_id for key in self._keys.values()}
+
     async def write(self, records: Sequence[Record], *, budget: RetryBudget) -> WriteReport:
         """Every record's outcome; waits for all of them."""
         report = WriteReport(outcomes=[])
         superseded: dict[int, int] = {}
         waiting: list[asyncio.Future[Outcome]] = []
-        for group in group_by_partition(records).values():
+        for partition_key, group in group_by_partition(records).items():
+            await self._know(partition_key)
             kept, dropped = deduplicate(group)
             superseded.update(dropped)
             for record in kept:
@@ -155,9 +162,14 @@ class BulkExecutor:
 
     # --- queueing -------------------------------------------------------------------------
 
+    async def _know(self, partition_key: str) -> None:
+        if partition_key not in self._keys:
+            range_id = await self.ranges.range_of(partition_key)
+            self._keys.setdefault(partition_key, _KeyQueue(partition_key, range_id))
+
     def _submit(self, record: Record, deadline: float) -> asyncio.Future[Outcome]:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        key = self._keys.setdefault(record.partition_key, _KeyQueue(record.partition_key))
+        key = self._keys[record.partition_key]
         key.pending.append(_Pending(record, deadline, self.clock(), future))
         key.earliest_deadline = min(key.earliest_deadline, deadline)
         self._wakeup.set()
@@ -195,7 +207,7 @@ class BulkExecutor:
             self._expire(key, now)
             if key.busy or not key.pending:
                 continue
-            partition = self._range(self.range_of(key.partition_key))
+            partition = self._range(key.range_id)
             blocked_until = max(key.not_before, partition.paused_until)
             if blocked_until > now:
                 soonest = min(soonest or blocked_until - now, blocked_until - now)

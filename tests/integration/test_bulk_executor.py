@@ -130,3 +130,29 @@ def test_an_import_into_a_throttled_container_is_counted_exactly(
     assert count == [1000]
     after = requests.get(f"{stack.cosmos_endpoint}_emulator/stats", verify=False, timeout=10).json()
     assert after["throttled"] > before["throttled"]
+
+
+def test_each_physical_partition_gets_its_own_window(
+    stack: LocalStack, cosmos: CosmosClient
+) -> None:
+    database = cosmos.create_database(unique("ranges"))
+    database.create_container(
+        id="products", partition_key=PartitionKey(path="/categoryId"), offer_throughput=20000
+    )  # two physical partitions of 10,000 RU/s each
+    products = catalog(600, categories=12)
+
+    async def write() -> tuple[set[str], list[OutcomeKind]]:
+        async with AsyncCosmosClient(
+            stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
+        ) as client:
+            proxy = client.get_database_client(database.id).get_container_client("products")
+            bulk = BulkExecutor(proxy, options=ExecutorOptions())
+            records = [Record(index=n, item=item) for n, item in enumerate(products)]
+            report = await bulk.write(records, budget=RetryBudget(seconds=60))
+            await bulk.close()
+            return bulk.partitions_in_use(), [o.kind for o in report.outcomes]
+
+    ranges, kinds = asyncio.run(write())
+    assert ranges == {"0", "1"}
+    assert kinds == [OutcomeKind.WRITTEN] * len(products)
+    cosmos.delete_database(database)

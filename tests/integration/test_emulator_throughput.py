@@ -166,24 +166,6 @@ def test_the_budget_refills_at_the_provisioned_rate(
     assert 400 * 0.8 <= ru_per_second <= 400 * (1 + 1 / seconds) + 55
 
 
-def test_physical_partitions_split_the_budget(
-    database: DatabaseProxy, impatient: CosmosClient, stack: LocalStack
-) -> None:
-    created = container(database, offer_throughput=1000)
-    split = requests.put(
-        f"{stack.cosmos_endpoint}_emulator/partitions",
-        json={"database": database.id, "container": created.id, "partitions": 2},
-        verify=False,
-        timeout=10,
-    )
-    assert split.json()["partitions"] == 2
-    products = impatient.get_database_client(database.id).get_container_client(created.id)
-    batch = [("upsert", (sized(f"p{n}", 1),)) for n in range(95)]  # 522.5 RU > 500 per partition
-    products.execute_item_batch(batch, partition_key="bikes")
-    with pytest.raises(CosmosHttpResponseError):
-        products.create_item(sized("more", 1))
-
-
 # --- fidelity -----------------------------------------------------------------------------------
 
 
@@ -249,3 +231,61 @@ def test_the_js_sdk_bulk_executor_works_against_the_endpoint(
         products.query_items("SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True)
     )
     assert count == [250]
+
+
+def split(stack: LocalStack, database: DatabaseProxy, container_id: str, partitions: int) -> None:
+    answer = requests.put(
+        f"{stack.cosmos_endpoint}_emulator/partitions",
+        json={"database": database.id, "container": container_id, "partitions": partitions},
+        verify=False,
+        timeout=10,
+    )
+    assert answer.json()["partitions"] == partitions
+
+
+def categories_in_other_partitions(products: ContainerProxy, count: int) -> list[str]:
+    """One category per physical partition, found as the SDK places keys: by their feed range."""
+    ranges = list(products.read_feed_ranges())
+    found: dict[int, str] = {}
+    for n in range(200):
+        category = f"cat-{n}"
+        key_range = products.feed_range_from_partition_key(category)
+        index = next(i for i, r in enumerate(ranges) if products.is_feed_range_subset(r, key_range))
+        found.setdefault(index, category)
+        if len(found) == count:
+            return [found[i] for i in sorted(found)]
+    raise AssertionError("no category found for every partition")
+
+
+def test_pkranges_describe_the_physical_partitions_and_queries_see_each_item_once(
+    database: DatabaseProxy, stack: LocalStack
+) -> None:
+    products = container(database, offer_throughput=3000)
+    split(stack, database, products.id, 3)
+    assert len(list(products.read_feed_ranges(force_refresh=True))) == 3
+    categories = categories_in_other_partitions(products, 3)
+    for category in categories:
+        for n in range(4):
+            products.create_item({"id": f"{category}-{n}", "categoryId": category})
+    query = "SELECT VALUE COUNT(1) FROM c"
+    assert list(products.query_items(query, enable_cross_partition_query=True)) == [12]
+    ids = [
+        i["id"]
+        for i in products.query_items("SELECT c.id FROM c", enable_cross_partition_query=True)
+    ]
+    assert sorted(ids) == sorted(f"{c}-{n}" for c in categories for n in range(4))
+
+
+def test_each_physical_partition_has_its_own_budget(
+    database: DatabaseProxy, impatient: CosmosClient, stack: LocalStack
+) -> None:
+    created = container(database, offer_throughput=2000)
+    split(stack, database, created.id, 2)
+    first, second = categories_in_other_partitions(created, 2)
+    products = impatient.get_database_client(database.id).get_container_client(created.id)
+    spend = [("upsert", (sized(f"s{n}", 1.5, first),)) for n in range(95)]  # 1,045 RU > 2,000 / 2
+    products.execute_item_batch(spend, partition_key=first)
+    with pytest.raises(CosmosHttpResponseError) as raised:
+        products.create_item(sized("more", 1, first))
+    assert raised.value.status_code == 429
+    products.create_item(sized("other", 1, second))  # the other partition's budget is untouched

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.ranges import OneRange
 from shared.ingest.retries import Backoff, RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
 from tests.unit.fakes import ScriptedContainer, http_error, operation_error
@@ -33,7 +34,8 @@ def write(
             max_concurrency=fixed,
             fixed_concurrency=True,
         )
-    bulk = BulkExecutor(container, options=options, backoff=Backoff(random=lambda: 1.0))  # type: ignore[arg-type]
+    backoff = Backoff(random=lambda: 1.0)
+    bulk = BulkExecutor(container, options=options, backoff=backoff, ranges=OneRange())  # type: ignore[arg-type]
 
     async def run_once() -> Any:
         try:
@@ -50,7 +52,7 @@ def outcome_kinds(report: Any) -> dict[int, OutcomeKind]:
 
 def executor(container: ScriptedContainer, **options: Any) -> BulkExecutor:
     settings = {"linger_seconds": 0.02, "initial_concurrency": 1, "max_concurrency": 4, **options}
-    return BulkExecutor(container, options=ExecutorOptions(**settings))  # type: ignore[arg-type]
+    return BulkExecutor(container, options=ExecutorOptions(**settings), ranges=OneRange())  # type: ignore[arg-type]
 
 
 def kinds(report: Any) -> list[OutcomeKind]:
