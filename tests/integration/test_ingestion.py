@@ -155,7 +155,9 @@ def test_import_under_injected_429s_and_503s_ends_with_the_same_counts(
     progress = finished(api, import_id, timeout=180)
     emulator.clear_faults()
     injected = emulator.stats()["faultsInjected"]
-    assert injected.get("429", 0) > 10 and injected.get("503", 0) > 10
+    # The executor fills batches across messages, so fewer requests (and faults) than per message.
+    assert injected.get("429", 0) >= 3 and injected.get("503", 0) >= 3
+    assert injected.get("429", 0) + injected.get("503", 0) > 15
     assert (progress["written"], progress["rejected"], progress["state"]) == (
         4950,
         50,
