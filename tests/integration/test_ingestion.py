@@ -65,7 +65,10 @@ def start_import(api: Api, products: list[dict[str, Any]]) -> str:
 
 def finished(api: Api, import_id: str, timeout: float = 90) -> dict[str, Any]:
     def progress() -> dict[str, Any] | None:
-        current = api.get(f"/imports/{import_id}").json()
+        response = api.get(f"/imports/{import_id}")
+        if response.status_code in (429, 503):  # injected faults reach the progress read too
+            return None
+        current = response.json()
         return current if current["state"] != "running" else None
 
     return wait_for(progress, timeout=timeout, what=f"import {import_id} to finish")
@@ -149,15 +152,15 @@ def test_import_under_injected_429s_and_503s_ends_with_the_same_counts(
 ) -> None:
     products = catalog(5000, categories=40, invalid_every=100)
     emulator.reset_stats()
-    emulator.inject_faults(rate=0.2, statuses=[429, 503], retryAfterMs=20)
+    emulator.inject_faults(rate=0.3, statuses=[429, 503], retryAfterMs=20)
     import_id = wait_for(lambda: _try_start_import(api, products), what="the import to be accepted")
 
     progress = finished(api, import_id, timeout=180)
     emulator.clear_faults()
     injected = emulator.stats()["faultsInjected"]
     # The executor fills batches across messages, so fewer requests (and faults) than per message.
-    assert injected.get("429", 0) >= 3 and injected.get("503", 0) >= 3
-    assert injected.get("429", 0) + injected.get("503", 0) > 15
+    assert injected.get("429", 0) >= 2 and injected.get("503", 0) >= 2
+    assert injected.get("429", 0) + injected.get("503", 0) > 10
     assert (progress["written"], progress["rejected"], progress["state"]) == (
         4950,
         50,
