@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from azure.cosmos._retry_options import RetryOptions
 from azure.cosmos.aio import ContainerProxy, CosmosClient
-from azure.cosmos.documents import ConnectionPolicy
 
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record, chunk, group_by_partition
+from shared.platform.cosmos import connection_policy
 
 JS_BULK = ROOT / "bench" / "js" / "bulk.js"
 DIRECT_CONCURRENCY = 8
@@ -49,15 +48,9 @@ class Target:
 Approach = Callable[[Target, list[dict[str, Any]]], Awaitable[Attempt]]
 
 
-def no_throttle_retries() -> ConnectionPolicy:
-    policy = ConnectionPolicy()
-    policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
-    return policy
-
-
 def client(target: Target, *, retry_throttling: bool = True) -> CosmosClient:
     options: dict[str, Any] = (
-        {} if retry_throttling else {"connection_policy": no_throttle_retries()}
+        {} if retry_throttling else {"connection_policy": connection_policy(retry_throttling=False)}
     )
     return CosmosClient(
         target.stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False, **options

@@ -7,6 +7,7 @@ that all approaches, the JS SDK's included, are measured the same way.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -103,18 +104,55 @@ async def measure(
     started = time.perf_counter()
     attempt = await approach(target, items)
     seconds = attempt.seconds or time.perf_counter() - started
+    return measured(
+        target=target,
+        items=items,
+        scenario=scenario,
+        approach=name,
+        before=before,
+        seconds=seconds,
+        ru_per_second=ru_per_second,
+        cpu_seconds=attempt.cpu_seconds,
+    )
+
+
+WRITE_KINDS = ("batch", "create", "upsert")
+
+
+def all_requests(before: dict[str, Any], after: dict[str, Any]) -> int:
+    return int(after["total"] - before["total"])
+
+
+def write_requests(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """Batches, creates and upserts only: what an app run sends to write its records."""
+    return sum(after["byKind"].get(k, 0) - before["byKind"].get(k, 0) for k in WRITE_KINDS)
+
+
+def measured(
+    *,
+    target: Target,
+    items: list[dict[str, Any]],
+    scenario: str,
+    approach: str,
+    before: dict[str, Any],
+    seconds: float,
+    ru_per_second: int | None,
+    cpu_seconds: float | None = None,
+    count_requests: Callable[[dict[str, Any], dict[str, Any]], int] = all_requests,
+) -> Measurement:
+    """A run's measurement from the emulator's counters before it and now."""
     after = emulator_stats(target.stack)
     written = stored(target)
     return Measurement(
         scenario=scenario,
-        approach=name,
+        approach=approach,
         records=len(items),
         seconds=seconds,
         written=written,
         lost=len(items) - written,
         throttled=after["throttled"] - before["throttled"],
-        requests=after["total"] - before["total"],
+        requests=count_requests(before, after),
         request_charge=round(after["requestCharge"] - before["requestCharge"], 2),
         provisioned_ru_per_second=ru_per_second,
-        client_cpu_seconds=attempt.cpu_seconds,
+        client_cpu_seconds=cpu_seconds,
     )

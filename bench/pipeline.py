@@ -16,7 +16,7 @@ from azure.cosmos.exceptions import CosmosResourceNotFoundError
 from azure.storage.queue.aio import QueueClient
 
 from bench.approaches import Target
-from bench.measure import Measurement, emulator_stats, stored
+from bench.measure import Measurement, emulator_stats, measured, stored, write_requests
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 
 APP_DATABASE = "cosmicworks"
@@ -51,8 +51,16 @@ def end_to_end_import(
     location = f"{target.stack.api_url}/imports/{response.json()['importId']}"
     while session.get(location, timeout=30).json()["state"] == "running":
         time.sleep(0.05)
-    return _measurement(target, items, scenario, "(e) POST /api/imports, end to end",
-                        before, time.perf_counter() - started, ru_per_second)  # fmt: skip
+    return measured(
+        target=target,
+        items=items,
+        scenario=scenario,
+        approach="(e) POST /api/imports, end to end",
+        before=before,
+        seconds=time.perf_counter() - started,
+        ru_per_second=ru_per_second,
+        count_requests=write_requests,
+    )
 
 
 async def _send_all(stack: LocalStack, queue_name: str, items: list[dict[str, Any]]) -> None:
@@ -98,35 +106,13 @@ def one_product_messages(target: Target, items: list[dict[str, Any]]) -> Measure
     finally:
         host.stop()
     approach = f"(b) the executor, via the queue (linger {SMALL_MESSAGE_LINGER_MS} ms)"
-    return _measurement(target, items, "small messages", approach, before, seconds, None)
-
-
-def _measurement(
-    target: Target,
-    items: list[dict[str, Any]],
-    scenario: str,
-    approach: str,
-    before: dict[str, Any],
-    seconds: float,
-    ru_per_second: int | None,
-) -> Measurement:
-    after = emulator_stats(target.stack)
-    written = stored(target)
-    return Measurement(
-        scenario=scenario,
+    return measured(
+        target=target,
+        items=items,
+        scenario="small messages",
         approach=approach,
-        records=len(items),
+        before=before,
         seconds=seconds,
-        written=written,
-        lost=len(items) - written,
-        throttled=after["throttled"] - before["throttled"],
-        requests=after["byKind"].get("batch", 0)
-        - before["byKind"].get("batch", 0)
-        + after["byKind"].get("create", 0)
-        - before["byKind"].get("create", 0)
-        + after["byKind"].get("upsert", 0)
-        - before["byKind"].get("upsert", 0),
-        request_charge=round(after["requestCharge"] - before["requestCharge"], 2),
-        provisioned_ru_per_second=ru_per_second,
-        client_cpu_seconds=None,
+        ru_per_second=None,
+        count_requests=write_requests,
     )

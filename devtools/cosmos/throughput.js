@@ -143,7 +143,7 @@ function createThroughput(clock = () => performance.now() / 1000) {
     },
     /** The partition count of a container's offer (1 without one). */
     partitionsOf(database, collection) {
-      const offer = offers.get(`${database}/${collection}`) || offers.get(database);
+      const offer = this.offerOf(database, collection);
       return offer ? offer.partitions : 1;
     },
     query(resourceLink) {

@@ -49,11 +49,17 @@ def _credential(settings: Settings) -> str | AsyncTokenCredential:
     return DefaultAzureCredential()
 
 
-def _build_client(settings: Settings, *, retry_throttling: bool = True) -> CosmosClient:
+def connection_policy(*, retry_throttling: bool = True) -> ConnectionPolicy:
+    """The SDK's connection policy; without throttle retries, every 429 reaches the caller.
+    (retry_throttle_total=0 reads as unset in the SDK, so the policy is given whole.)"""
     policy = ConnectionPolicy()
     if not retry_throttling:
-        # retry_throttle_total=0 reads as unset in the SDK, so the policy is given whole.
         policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
+    return policy
+
+
+def _build_client(settings: Settings, *, retry_throttling: bool = True) -> CosmosClient:
+    policy = connection_policy(retry_throttling=retry_throttling)
     return CosmosClient(
         settings.cosmos_endpoint,
         credential=_credential(settings),

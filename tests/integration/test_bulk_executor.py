@@ -10,23 +10,16 @@ from collections.abc import Iterator
 import pytest
 import requests
 from azure.cosmos import CosmosClient, PartitionKey
-from azure.cosmos._retry_options import RetryOptions
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
-from azure.cosmos.documents import ConnectionPolicy
 
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
+from shared.platform.cosmos import connection_policy
 from tests.factories import unique
 from tests.integration.conftest import wait_for
 from tests.integration.test_ingestion import catalog
-
-
-def no_throttle_retries() -> ConnectionPolicy:
-    policy = ConnectionPolicy()
-    policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
-    return policy
 
 
 async def write_through_executor(
@@ -36,7 +29,7 @@ async def write_through_executor(
         stack.cosmos_endpoint,
         EMULATOR_KEY,
         connection_verify=False,
-        connection_policy=no_throttle_retries(),
+        connection_policy=connection_policy(retry_throttling=False),
     ) as client:
         proxy = client.get_database_client(database).get_container_client(container)
         options = ExecutorOptions(initial_concurrency=2, max_concurrency=8, linger_seconds=0.005)

@@ -16,10 +16,10 @@ import pytest
 import requests
 from azure.core import MatchConditions
 from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy, PartitionKey
-from azure.cosmos.documents import ConnectionPolicy, RetryOptions
 from azure.cosmos.exceptions import CosmosHttpResponseError
 
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
+from shared.platform.cosmos import connection_policy
 from tests.factories import unique
 
 WRITE_RU_PER_KB = 5.5
@@ -115,15 +115,12 @@ def raw_throttle(products: ContainerProxy) -> Any:
 
 @pytest.fixture
 def impatient(stack: LocalStack) -> CosmosClient:
-    """The SDK with its own throttle retries turned off, so that 429s reach the test (a
-    retry_throttle_total of 0 reads as unset, so the policy is given whole)."""
-    policy = ConnectionPolicy()
-    policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
+    """The SDK with its own throttle retries turned off, so that 429s reach the test."""
     return CosmosClient(
         stack.cosmos_endpoint,
         credential=EMULATOR_KEY,
         connection_verify=False,
-        connection_policy=policy,
+        connection_policy=connection_policy(retry_throttling=False),
     )
 
 
