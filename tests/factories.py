@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from typing import Any
+
+from shared.ingest.writer import Record
 
 
 def unique(prefix: str) -> str:
@@ -21,3 +24,37 @@ def product_json(**overrides: Any) -> dict[str, Any]:
     }
     product.update(overrides)
     return product
+
+
+def record(
+    index: int, category: str = "bikes", item_id: str | None = None, **fields: Any
+) -> Record:
+    """A validated record at place `index` of a message (id `p<index>` unless given)."""
+    item = {"id": item_id or f"p{index}", "categoryId": category, "name": "n", "price": 1, **fields}
+    return Record(index=index, item=item)
+
+
+PRODUCT_NAMES = ("saddle", "helmet", "chain", "pedal", "bell")
+
+
+def catalog(
+    count: int, *, categories: int, invalid_every: int = 0, seed: int = 20261127
+) -> list[dict[str, Any]]:
+    """The lab's workload: uuid ids, a word as name, price 10-1000, `categories` categories of
+    a fresh prefix; every `invalid_every`-th product (from the first) has a negative price.
+    Names and prices come from a seeded generator, so a failing run can be repeated."""
+    chance = random.Random(seed)
+    prefix = unique("cat")
+    products = [
+        {
+            "id": str(uuid.uuid4()),
+            "categoryId": f"{prefix}-{n % categories}",
+            "name": chance.choice(PRODUCT_NAMES),
+            "price": round(chance.uniform(10, 1000), 2),
+        }
+        for n in range(count)
+    ]
+    if invalid_every:
+        for n in range(0, count, invalid_every):
+            products[n]["price"] = -1
+    return products

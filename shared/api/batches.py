@@ -15,8 +15,8 @@ from shared.api.params import is_valid_id, parse_etag
 from shared.catalog.models import Product, ProductCreate, strip_system_properties
 from shared.catalog.patch import to_cosmos_patch
 from shared.platform.errors import BadRequestError, field_errors
+from shared.platform.limits import MAX_BATCH_OPERATIONS
 
-MAX_OPERATIONS = 100
 KINDS = ("create", "upsert", "replace", "patch", "read", "delete")
 NEEDS_ID = frozenset({"replace", "patch", "read", "delete"})
 
@@ -93,8 +93,10 @@ def parse_batch(body: Any, category_id: str) -> list[SdkOperation]:
     operations = body.get("operations") if isinstance(body, dict) else None
     if not isinstance(operations, list) or not operations:
         raise BadRequestError('Send {"operations": [...]} with 1 to 100 operations.')
-    if len(operations) > MAX_OPERATIONS:
-        raise BadRequestError(f"A transactional batch holds at most {MAX_OPERATIONS} operations.")
+    if len(operations) > MAX_BATCH_OPERATIONS:
+        raise BadRequestError(
+            f"A transactional batch holds at most {MAX_BATCH_OPERATIONS} operations."
+        )
     return [_to_sdk(index, operation, category_id) for index, operation in enumerate(operations)]
 
 

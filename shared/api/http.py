@@ -17,9 +17,8 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared.catalog.models import MAX_BODY_BYTES
 from shared.platform import cosmos
-from shared.platform.charges import RequestCharge, add_charge, start_metering
+from shared.platform.charges import RequestCharge, start_metering
 from shared.platform.errors import (
     BadRequestError,
     PayloadTooLargeError,
@@ -30,12 +29,12 @@ from shared.platform.errors import (
     to_service_error,
 )
 from shared.platform.json_input import JsonInputError, loads
+from shared.platform.limits import JSON_MEDIA_TYPE, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-JSON_CONTENT_TYPE = "application/json"
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
@@ -47,7 +46,7 @@ def json_response(
         body=json.dumps(body),
         status_code=status,
         headers=dict(headers or {}),
-        mimetype=JSON_CONTENT_TYPE,
+        mimetype=JSON_MEDIA_TYPE,
     )
 
 
@@ -72,7 +71,7 @@ def problem_response(error: ServiceError, *, instance: str) -> func.HttpResponse
     )
 
 
-def read_body(req: func.HttpRequest, *, limit: int = MAX_BODY_BYTES) -> bytes:
+def read_body(req: func.HttpRequest, *, limit: int = MAX_ITEM_BYTES) -> bytes:
     body = req.get_body() or b""
     if len(body) > limit:
         raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
@@ -83,7 +82,7 @@ def media_type(req: func.HttpRequest) -> str:
     return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
-def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_CONTENT_TYPE,)) -> Any:
+def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_MEDIA_TYPE,)) -> Any:
     """The body as JSON: 413 when too large, 415 for another media type, 400 if malformed."""
     body = read_body(req)
     sent_type = media_type(req)
@@ -126,8 +125,6 @@ def http_endpoint(handler: Handler) -> Handler:
                 if deadline.expired()
                 else to_service_error(error)
             )
-            if problem.request_charge:
-                add_charge(problem.request_charge)
             if isinstance(problem, StoreMissingError):
                 cosmos.discard_clients()
             response = problem_response(problem, instance=_path_of(req))

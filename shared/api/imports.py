@@ -10,8 +10,6 @@ import azure.functions as func
 from shared.api.http import media_type, read_body
 from shared.ingest import progress
 from shared.ingest.packing import (
-    JSON,
-    NDJSON,
     ImportPlan,
     iter_records,
     pack_messages,
@@ -19,9 +17,9 @@ from shared.ingest.packing import (
 )
 from shared.platform import queues
 from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
+from shared.platform.limits import JSON_MEDIA_TYPE, MAX_REQUEST_BYTES, NDJSON_MEDIA_TYPE
 from shared.platform.settings import get_settings
 
-MAX_IMPORT_BYTES = 100 * 1024 * 1024  # the Functions host's own request limit
 SEND_CONCURRENCY = 16
 UUID_LENGTH = 36  # the canonical form, as start() hands it out
 
@@ -40,9 +38,11 @@ def import_key(req: func.HttpRequest) -> str:
 
 
 def _import_media_type(req: func.HttpRequest) -> str:
-    sent = media_type(req) or JSON
-    if sent not in (JSON, NDJSON):
-        raise UnsupportedMediaTypeError(f"Send the products as {JSON} (an array) or {NDJSON}.")
+    sent = media_type(req) or JSON_MEDIA_TYPE
+    if sent not in (JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE):
+        raise UnsupportedMediaTypeError(
+            f"Send the products as {JSON_MEDIA_TYPE} (an array) or {NDJSON_MEDIA_TYPE}."
+        )
     return sent
 
 
@@ -69,7 +69,7 @@ async def _enqueue(import_id: str, body: bytes, sent_type: str) -> None:
 
 
 async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
-    body = read_body(req, limit=MAX_IMPORT_BYTES)
+    body = read_body(req, limit=MAX_REQUEST_BYTES)
     sent_type = _import_media_type(req)
     import_id = str(uuid.uuid4())
     plan = plan_import(import_id, body, sent_type)

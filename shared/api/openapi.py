@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from shared.api.batches import KINDS, MAX_OPERATIONS, NEEDS_ID
-from shared.api.imports import MAX_IMPORT_BYTES
+from shared.api.batches import KINDS, NEEDS_ID
 from shared.api.params import ENTITY_TAG_PATTERN
 from shared.api.products import JSON_PATCH_CONTENT_TYPE, MAX_PAGE_SIZE
 from shared.api.wire import (
@@ -26,10 +25,16 @@ from shared.api.wire import (
     Problem,
     ProductPage,
 )
-from shared.catalog.models import MAX_BODY_BYTES, Product, ProductCreate, ProductId
+from shared.catalog.models import Product, ProductCreate, ProductId
 from shared.catalog.patch import MAX_PATCH_OPERATIONS, SUPPORTED_OPS
-from shared.ingest.packing import JSON, NDJSON
 from shared.platform.json_input import MAX_DEPTH
+from shared.platform.limits import (
+    JSON_MEDIA_TYPE,
+    MAX_BATCH_OPERATIONS,
+    MAX_ITEM_BYTES,
+    MAX_REQUEST_BYTES,
+    NDJSON_MEDIA_TYPE,
+)
 
 PROBLEM = "application/problem+json"
 REF = "#/components/schemas/{model}"
@@ -54,13 +59,13 @@ class Route:
 PRODUCT = "/products/{categoryId}/{id}"
 ROUTES = (
     Route(name="create_product", method="post", path="/products", summary="Create a product",
-          ok=201, ok_schema="Product", body={JSON: "ProductCreate"}, errors=(409,),
+          ok=201, ok_schema="Product", body={JSON_MEDIA_TYPE: "ProductCreate"}, errors=(409,),
           ok_headers=("ETag", "Location")),
     Route(name="read_product", method="get", path=PRODUCT, summary="Read a product", ok=200,
           ok_schema="Product", params=("categoryId", "id", "If-None-Match"), errors=(404,),
           ok_headers=("ETag",)),
     Route(name="replace_product", method="put", path=PRODUCT, summary="Replace a product",
-          ok=200, ok_schema="Product", body={JSON: "ProductReplace"},
+          ok=200, ok_schema="Product", body={JSON_MEDIA_TYPE: "ProductReplace"},
           params=("categoryId", "id", "If-Match"), errors=(404, 412), ok_headers=("ETag",)),
     Route(name="patch_product", method="patch", path=PRODUCT,
           summary="Change part of a product (JSON Patch)", ok=200, ok_schema="Product",
@@ -76,9 +81,10 @@ ROUTES = (
           ok=200, ok_schema="CategoryDeletion", params=("categoryId",)),
     Route(name="run_category_batch", method="post", path="/categories/{categoryId}/batch",
           summary="A transactional batch in one category", ok=200, ok_schema="BatchResults",
-          body={JSON: "BatchRequest"}, params=("categoryId",), errors=(404, 409, 412)),
+          body={JSON_MEDIA_TYPE: "BatchRequest"}, params=("categoryId",), errors=(404, 409, 412)),
     Route(name="start_import", method="post", path="/imports", summary="Start an import",
-          ok=202, ok_schema="ImportAccepted", body={JSON: "ImportArray", NDJSON: "ImportNdjson"},
+          ok=202, ok_schema="ImportAccepted",
+          body={JSON_MEDIA_TYPE: "ImportArray", NDJSON_MEDIA_TYPE: "ImportNdjson"},
           ok_headers=("Location",)),
     Route(name="read_import", method="get", path="/imports/{importId}",
           summary="An import's progress", ok=200, ok_schema="ImportProgress",
@@ -194,7 +200,7 @@ def _batch_schema() -> dict[str, Any]:
             "operations": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": MAX_OPERATIONS,
+                "maxItems": MAX_BATCH_OPERATIONS,
                 "items": operation,
             }
         },
@@ -247,9 +253,11 @@ def _problem(status: int) -> dict[str, Any]:
 def _success(route: Route) -> dict[str, Any]:
     response: dict[str, Any] = {"description": route.summary}
     if route.ok_schema:
-        response["content"] = {JSON: {"schema": {"$ref": REF.format(model=route.ok_schema)}}}
+        response["content"] = {
+            JSON_MEDIA_TYPE: {"schema": {"$ref": REF.format(model=route.ok_schema)}}
+        }
     elif route.name == "openapi":
-        response["content"] = {JSON: {"schema": {"type": "object"}}}
+        response["content"] = {JSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
     headers = {name: _header(name) for name in (*route.ok_headers, "x-ms-request-charge")}
     response["headers"] = headers
     return response
@@ -300,8 +308,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: JSON bodies "
-                f"{MAX_BODY_BYTES} bytes (imports {MAX_IMPORT_BYTES}), nesting {MAX_DEPTH} "
-                f"levels, {MAX_OPERATIONS} operations per batch, {MAX_PATCH_OPERATIONS} per patch. "
+                f"{MAX_ITEM_BYTES} bytes (imports {MAX_REQUEST_BYTES}), nesting {MAX_DEPTH} "
+                f"levels, {MAX_BATCH_OPERATIONS} operations per batch, "
+                f"{MAX_PATCH_OPERATIONS} per patch. "
                 "In Azure every route but /health and /openapi.json needs a function key "
                 "(x-functions-key header or code query parameter); locally none is checked."
             ),

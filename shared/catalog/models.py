@@ -24,7 +24,6 @@ from pydantic.alias_generators import to_camel
 
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_ts", "_attachments", "_lsn"})
 KEY_FIELDS = frozenset({"id", "categoryId"})
-MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_ID_LENGTH = 255
 MAX_TTL_SECONDS = 2**31 - 1  # Cosmos DB's largest ttl
 DOT_SEGMENTS = frozenset({".", ".."})

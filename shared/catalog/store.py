@@ -27,20 +27,18 @@ from azure.cosmos.exceptions import (
 
 from shared.catalog.models import Product, ProductCreate, strip_system_properties
 from shared.catalog.patch import CosmosPatch
-from shared.platform.charges import add_charge, record_charge
 from shared.platform.cosmos import products_container
 from shared.platform.errors import (
     BadRequestError,
     ConflictError,
     StoreMissingError,
-    batch_failure,
-    request_charge_of,
+    batch_extensions,
 )
 from shared.platform.json_input import JsonInputError, loads
+from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH_OPERATIONS = 100
 # Statuses with which an account without the (preview) partition key delete capability refuses it.
 PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
 
@@ -54,6 +52,15 @@ PATCH_CONFLICT = (
     "The patch does not apply to the product as it is now: a path it names does not exist, "
     "or incr names a value that is not a number."
 )
+
+
+class BatchPatchConflictError(ConflictError):
+    """A patch in a batch did not apply to the stored item (RFC 5789: a conflict, not a 400)."""
+
+    def __init__(self, error: CosmosBatchOperationError) -> None:
+        super().__init__(
+            f"Operation {error.error_index}: {PATCH_CONFLICT}", extensions=batch_extensions(error)
+        )
 
 
 @dataclass(frozen=True)
@@ -84,22 +91,20 @@ def _if_match(etag: str | None) -> dict[str, Any]:
 
 async def create_product(*, product: ProductCreate) -> StoredProduct:
     container = await products_container()
-    item = await container.create_item(body=product.to_item(), response_hook=record_charge)
+    item = await container.create_item(body=product.to_item())
     return _stored(item)
 
 
 async def read_product(*, category_id: str, product_id: str) -> StoredProduct:
     container = await products_container()
-    item = await container.read_item(
-        item=product_id, partition_key=category_id, response_hook=record_charge
-    )
+    item = await container.read_item(item=product_id, partition_key=category_id)
     return _stored(item)
 
 
 async def replace_product(*, product: Product, if_match: str | None) -> StoredProduct:
     container = await products_container()
     item = await container.replace_item(
-        item=product.id, body=product.to_item(), response_hook=record_charge, **_if_match(if_match)
+        item=product.id, body=product.to_item(), **_if_match(if_match)
     )
     return _stored(item)
 
@@ -116,7 +121,6 @@ async def patch_product(
             partition_key=category_id,
             patch_operations=patch.operations,
             filter_predicate=patch.filter_predicate,
-            response_hook=record_charge,
             **_if_match(if_match),
         )
     except CosmosAccessConditionFailedError:
@@ -139,7 +143,6 @@ async def delete_product(*, category_id: str, product_id: str, if_match: str | N
     await container.delete_item(
         item=product_id,
         partition_key=category_id,
-        response_hook=record_charge,
         **_if_match(if_match),
     )
 
@@ -171,7 +174,6 @@ async def list_products(*, category_id: str, limit: int, continuation: str | Non
         "SELECT * FROM c",
         partition_key=category_id,
         max_item_count=limit,
-        response_hook=record_charge,
     )
     pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
     items: list[dict[str, Any]] = []
@@ -192,16 +194,11 @@ async def execute_batch(
     """Run a transactional batch in one category; a failed operation fails it as a whole."""
     container = await products_container()
     try:
-        results = await container.execute_item_batch(
-            list(operations), partition_key=category_id, response_hook=record_charge
-        )
+        results = await container.execute_item_batch(list(operations), partition_key=category_id)
     except CosmosBatchOperationError as error:
-        add_charge(request_charge_of(error.headers))
-        problem = batch_failure(error)
         if error.status_code == 400 and operations[error.error_index][0] == "patch":
-            problem = ConflictError(f"Operation {error.error_index}: {PATCH_CONFLICT}")
-            problem.extensions.update(failedOperationIndex=error.error_index)
-        raise problem from None
+            raise BatchPatchConflictError(error) from error
+        raise  # shared.platform.errors translates it, as every Cosmos error
     return list(results)
 
 
@@ -209,16 +206,13 @@ async def _delete_in_batches(category_id: str) -> int:
     container = await products_container()
     ids = [
         row["id"]
-        async for row in container.query_items(
-            "SELECT c.id FROM c", partition_key=category_id, response_hook=record_charge
-        )
+        async for row in container.query_items("SELECT c.id FROM c", partition_key=category_id)
     ]
     for start in range(0, len(ids), MAX_BATCH_OPERATIONS):
         chunk = ids[start : start + MAX_BATCH_OPERATIONS]
         await container.execute_item_batch(
             [("delete", (product_id,)) for product_id in chunk],
             partition_key=category_id,
-            response_hook=record_charge,
         )
     return len(ids)
 
@@ -228,9 +222,7 @@ async def delete_category(*, category_id: str) -> CategoryDeletion:
     otherwise transactional batches of deletes."""
     container = await products_container()
     try:
-        await container.delete_all_items_by_partition_key(
-            partition_key=category_id, response_hook=record_charge
-        )
+        await container.delete_all_items_by_partition_key(partition_key=category_id)
         return CategoryDeletion(method="partitionKeyDelete", deleted=None)
     except CosmosHttpResponseError as error:
         if error.status_code not in PARTITION_DELETE_UNSUPPORTED:
@@ -247,6 +239,6 @@ async def check_health() -> None:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
             container = await products_container()
-            await container.read(timeout=HEALTH_TIMEOUT_SECONDS, response_hook=record_charge)
+            await container.read(timeout=HEALTH_TIMEOUT_SECONDS)
     except CosmosResourceNotFoundError:  # the container itself (or its database) is missing
         raise StoreMissingError() from None

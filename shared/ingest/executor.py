@@ -31,8 +31,6 @@ from shared.ingest.ranges import FeedRanges, RangeLookup
 from shared.ingest.retries import Backoff, RetryBudget, describe
 from shared.ingest.writer import (
     MAX_BATCH_BYTES,
-    MAX_BATCH_OPERATIONS,
-    MAX_ITEM_BYTES,
     Action,
     Outcome,
     OutcomeKind,
@@ -46,6 +44,7 @@ from shared.ingest.writer import (
 )
 from shared.platform.cosmos import bulk_products_container
 from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after, request_charge_of
+from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
 THROTTLED = 429

@@ -17,9 +17,7 @@ from typing import Any
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, import_message
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_input import JsonInputError, check_depth, iter_array, loads
-
-NDJSON = "application/x-ndjson"
-JSON = "application/json"
+from shared.platform.limits import NDJSON_MEDIA_TYPE
 
 
 def _json_array_records(body: bytes) -> Iterator[Any]:
@@ -47,7 +45,7 @@ def iter_records(body: bytes, media_type: str) -> Iterator[Any]:
         check_depth(body)
     except JsonInputError as error:
         raise BadRequestError(str(error)) from None
-    return _ndjson_records(body) if media_type == NDJSON else _json_array_records(body)
+    return _ndjson_records(body) if media_type == NDJSON_MEDIA_TYPE else _json_array_records(body)
 
 
 def _serialized(index: int, record: Any) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosResourceNotFoundError
 
-from shared.platform.charges import record_charge
 from shared.platform.cosmos import imports_container
 
 SUMMARY_ID = "summary"
@@ -77,7 +76,7 @@ async def start_import(*, import_id: str, records: int, messages: int) -> Import
         "duplicateDeliveries": 0,
         "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    await container.create_item(body=summary, response_hook=record_charge)
+    await container.create_item(body=summary)
     return _progress(summary)
 
 
@@ -96,9 +95,7 @@ def _progress(summary: dict[str, Any]) -> ImportProgress:
 
 async def read_progress(*, import_id: str) -> ImportProgress:
     container = await imports_container()
-    summary = await container.read_item(
-        item=SUMMARY_ID, partition_key=import_id, response_hook=record_charge
-    )
+    summary = await container.read_item(item=SUMMARY_ID, partition_key=import_id)
     return _progress(summary)
 
 

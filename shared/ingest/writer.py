@@ -23,9 +23,8 @@ from shared.platform.errors import (
     TRANSIENT_EXCEPTIONS,
     TRANSIENT_STATUSES,
 )
+from shared.platform.limits import MAX_BATCH_OPERATIONS
 
-MAX_BATCH_OPERATIONS = 100
-MAX_ITEM_BYTES = 2 * 1024 * 1024
 # The SDK's guidance: keep a transactional batch near 1.2 MB, well under the 2 MB request limit.
 MAX_BATCH_BYTES = 1_200_000
 OPERATION_OVERHEAD_BYTES = 64  # the operation's own JSON wrapper around the item

@@ -1,15 +1,17 @@
 """Request-unit accounting per invocation.
 
-Every Cosmos call made while serving one invocation passes `response_hook=record_charge`; the
-HTTP layer reads the total into `x-ms-request-charge`. A context variable keeps concurrent
-invocations apart.
+The Cosmos client calls `record_response` for every HTTP response it receives (a success, a
+refusal, a throttled attempt, the metadata reads it makes on its own), so every request unit an
+invocation spends is counted once, whatever happens to the call. The HTTP edge reads the total
+into `x-ms-request-charge`. A context variable keeps concurrent invocations apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
+
+from azure.core.pipeline import PipelineResponse
 
 from shared.platform.errors import request_charge_of
 
@@ -41,6 +43,7 @@ def add_charge(charge: float) -> None:
         meter.add(charge)
 
 
-def record_charge(headers: Mapping[str, str], *_: Any) -> None:
-    """A Cosmos `response_hook`: adds the response's x-ms-request-charge to the invocation."""
-    add_charge(request_charge_of(headers))
+def record_response(response: PipelineResponse[Any, Any]) -> None:
+    """The client's `raw_response_hook`: adds the response's x-ms-request-charge to the
+    invocation being served (if any)."""
+    add_charge(request_charge_of(response.http_response.headers))

@@ -17,6 +17,7 @@ from azure.cosmos._retry_options import RetryOptions  # documents re-exports it 
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 from azure.cosmos.documents import ConnectionPolicy
 
+from shared.platform.charges import record_response
 from shared.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def _build_client(settings: Settings, *, retry_throttling: bool = True) -> Cosmo
         connection_verify=settings.cosmos_verify_tls,
         consistency_level="Session",
         connection_policy=policy,
+        raw_response_hook=record_response,
     )
 
 

@@ -36,7 +36,6 @@ class ServiceError(Exception):
         self.detail = detail
         self.extensions: dict[str, Any] = dict(extensions or {})
         self.headers: dict[str, str] = {}
-        self.request_charge = 0.0
 
 
 class BadRequestError(ServiceError):
@@ -173,21 +172,26 @@ def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> 
     else:
         logger.error("Unexpected Cosmos DB status %s", status)
         translated = InternalError("The database returned an unexpected error.")
-    translated.request_charge = request_charge_of(headers)
     return translated
+
+
+def batch_extensions(error: CosmosBatchOperationError) -> dict[str, Any]:
+    """The problem members of a failed transactional batch: which operation failed, and the
+    status of every operation (424 for those that failed because another did)."""
+    return {
+        "failedOperationIndex": error.error_index,
+        "operations": [
+            {"index": i, "status": int(response["statusCode"])}
+            for i, response in enumerate(error.operation_responses)
+        ],
+    }
 
 
 def batch_failure(error: CosmosBatchOperationError) -> ServiceError:
     """The failing operation's status as a problem naming its index and every status."""
     problem = for_cosmos_status(error.status_code or 500, error.headers)
     problem.detail = f"Operation {error.error_index} failed, so none took effect. {problem.detail}"
-    problem.extensions.update(
-        failedOperationIndex=error.error_index,
-        operations=[
-            {"index": i, "status": int(r["statusCode"])}
-            for i, r in enumerate(error.operation_responses)
-        ],
-    )
+    problem.extensions.update(batch_extensions(error))
     return problem
 
 
@@ -205,6 +209,8 @@ def to_service_error(error: BaseException) -> ServiceError:
     """Any exception as the service error to answer with. Unknown ones become a generic 500."""
     if isinstance(error, ServiceError):
         return error
+    if isinstance(error, CosmosBatchOperationError):
+        return batch_failure(error)
     if isinstance(error, COSMOS_ERRORS):
         return for_cosmos_status(error.status_code or 0, error.headers)
     if isinstance(error, ValidationError):

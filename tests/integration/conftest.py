@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 import pytest
 import requests
 from azure.core.exceptions import ResourceExistsError
-from azure.cosmos import CosmosClient
+from azure.cosmos import ContainerProxy, CosmosClient
 from azure.storage.queue import QueueClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.platform.settings import Settings
 
 T = TypeVar("T")
 
@@ -103,11 +104,21 @@ def emulator(stack: LocalStack) -> Iterator[Emulator]:
     controls.set_capabilities(partitionKeyDelete=True)
 
 
-class Queues:
-    """Real queues in Azurite, base64 text as the Functions host reads and writes them."""
+@pytest.fixture(scope="session")
+def host_settings(stack: LocalStack) -> Settings:
+    """The settings the development host runs with: queue, database and container names."""
+    return Settings(**stack.host_environment())
 
-    def __init__(self, connection: str) -> None:
+
+class Queues:
+    """Real queues in Azurite, base64 text as the Functions host reads and writes them; the
+    app's queues by the names its settings give them."""
+
+    def __init__(self, connection: str, settings: Settings) -> None:
         self.connection = connection
+        self.ingest = settings.ingest_queue
+        self.rejects = settings.rejects_queue
+        self.poison = f"{settings.ingest_queue}-poison"  # the host's naming rule
 
     def client(self, name: str) -> QueueClient:
         client = QueueClient.from_connection_string(self.connection, name)
@@ -136,8 +147,8 @@ class Queues:
 
 
 @pytest.fixture(scope="session")
-def queues(stack: LocalStack) -> Queues:
-    return Queues(stack.storage_connection)
+def queues(stack: LocalStack, host_settings: Settings) -> Queues:
+    return Queues(stack.storage_connection, host_settings)
 
 
 def wait_for[T](condition: Callable[[], T | None], *, timeout: float = 60, what: str = "") -> T:
@@ -155,3 +166,10 @@ def wait_for[T](condition: Callable[[], T | None], *, timeout: float = 60, what:
 def cosmos(stack: LocalStack) -> CosmosClient:
     """The real azure-cosmos SDK pointed at the local endpoint, for checks behind the API."""
     return CosmosClient(stack.cosmos_endpoint, credential=EMULATOR_KEY, connection_verify=False)
+
+
+@pytest.fixture(scope="session")
+def products_container(cosmos: CosmosClient, host_settings: Settings) -> ContainerProxy:
+    """The app's products container, through the SDK."""
+    database = cosmos.get_database_client(host_settings.cosmos_database)
+    return database.get_container_client(host_settings.cosmos_container)

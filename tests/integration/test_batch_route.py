@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from azure.cosmos import ContainerProxy
+from azure.cosmos.exceptions import CosmosBatchOperationError
+
 from tests.factories import unique
 from tests.integration.conftest import Api
 from tests.integration.test_products_api import assert_problem, create
@@ -87,3 +91,21 @@ def test_more_than_100_operations_or_unknown_ones_are_400(api: Api) -> None:
     category = unique("batch")
     assert_problem(batch(api, category, *[{"op": "read", "id": "a"}] * 101), 400)
     assert_problem(batch(api, category, {"op": "merge", "id": "a"}), 400)
+
+
+def test_a_failed_batch_reports_the_charge_cosmos_gave_it_once(
+    api: Api, products_container: ContainerProxy
+) -> None:
+    category = unique("batch")
+    existing = create(api, categoryId=category)
+    operations = [{"op": "create", "body": {"id": existing["id"], "name": "n", "price": 1}}]
+    sdk_operations = [("create", ({"id": existing["id"], "categoryId": category, "name": "n",
+                                   "price": 1},))]  # fmt: skip
+    with pytest.raises(CosmosBatchOperationError) as refused:
+        products_container.execute_item_batch(sdk_operations, partition_key=category)
+    charged_by_cosmos = float(refused.value.headers["x-ms-request-charge"])
+    assert charged_by_cosmos > 0
+
+    response = batch(api, category, *operations)
+    assert_problem(response, 409)
+    assert float(response.headers["x-ms-request-charge"]) == charged_by_cosmos

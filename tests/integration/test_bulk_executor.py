@@ -17,9 +17,8 @@ from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.cosmos import connection_policy
-from tests.factories import unique
+from tests.factories import catalog, unique
 from tests.integration.conftest import wait_for
-from tests.integration.test_ingestion import catalog
 
 
 async def write_through_executor(

@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.cosmos import CosmosClient
+from azure.cosmos import ContainerProxy
 
 from devtools.stack import LocalStack
 from tests.factories import product_json, unique
 from tests.integration.conftest import Api, Queues, wait_for
-from tests.integration.test_ingestion import INGEST_QUEUE, REJECTS_QUEUE, container
 from tests.integration.test_products_api import JSON_PATCH, assert_problem, create, path_of
 
 DOT_SEGMENTS = ["%2E", "%2E%2E", "%2e%2e", ".%2E"]
@@ -156,24 +155,24 @@ def test_a_tampered_continuation_token_is_a_400(api: Api) -> None:
     ],
 )
 def test_a_patch_that_would_store_an_invalid_product_is_refused(
-    api: Api, cosmos: CosmosClient, operation: dict[str, Any]
+    api: Api, products_container: ContainerProxy, operation: dict[str, Any]
 ) -> None:
     created = create(api)
     assert_problem(api.patch(path_of(created), json=[operation], headers=JSON_PATCH), 400)
     batch = {"operations": [{"op": "patch", "id": created["id"], "patch": [operation]}]}
     assert_problem(api.post(f"/categories/{created['categoryId']}/batch", json=batch), 400)
-    stored = container(cosmos).read_item(created["id"], partition_key=created["categoryId"])
+    stored = products_container.read_item(created["id"], partition_key=created["categoryId"])
     assert stored["_etag"] == created["etag"]
 
 
 def test_an_increment_that_would_make_the_price_negative_is_409_and_changes_nothing(
-    api: Api, cosmos: CosmosClient
+    api: Api, products_container: ContainerProxy
 ) -> None:
     created = create(api, price=5)
     decrement = [{"op": "incr", "path": "/price", "value": -10}]
     body = assert_problem(api.patch(path_of(created), json=decrement, headers=JSON_PATCH), 409)
     assert "price" in body["detail"]
-    stored = container(cosmos).read_item(created["id"], partition_key=created["categoryId"])
+    stored = products_container.read_item(created["id"], partition_key=created["categoryId"])
     assert stored["price"] == 5
     allowed = [{"op": "incr", "path": "/price", "value": -5}]
     assert api.patch(path_of(created), json=allowed, headers=JSON_PATCH).json()["price"] == 0
@@ -187,7 +186,7 @@ def test_a_guarded_increment_with_a_stale_if_match_is_still_412(api: Api) -> Non
 
 
 def test_a_batch_increment_that_would_make_the_price_negative_fails_the_batch(
-    api: Api, cosmos: CosmosClient
+    api: Api, products_container: ContainerProxy
 ) -> None:
     created = create(api, price=5)
     patch = {
@@ -197,7 +196,7 @@ def test_a_batch_increment_that_would_make_the_price_negative_fails_the_batch(
     }
     response = api.post(f"/categories/{created['categoryId']}/batch", json={"operations": [patch]})
     assert_problem(response, 412)
-    stored = container(cosmos).read_item(created["id"], partition_key=created["categoryId"])
+    stored = products_container.read_item(created["id"], partition_key=created["categoryId"])
     assert stored["price"] == 5
 
 
@@ -207,7 +206,7 @@ def test_a_batch_increment_that_would_make_the_price_negative_fails_the_batch(
 @pytest.mark.parametrize("if_match", [b"\xff", b'"\xff"', b""])
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_an_unusable_if_match_is_refused_never_ignored(
-    api: Api, cosmos: CosmosClient, method: str, if_match: bytes
+    api: Api, products_container: ContainerProxy, method: str, if_match: bytes
 ) -> None:
     created = create(api)
     headers: dict[str, Any] = {"If-Match": if_match}
@@ -217,7 +216,7 @@ def test_an_unusable_if_match_is_refused_never_ignored(
         body = [{"op": "set", "path": "/price", "value": 1}]
     response = api.request(method, path_of(created), json=body, headers=headers)
     assert response.status_code in (400, 412), response.text
-    stored = container(cosmos).read_item(created["id"], partition_key=created["categoryId"])
+    stored = products_container.read_item(created["id"], partition_key=created["categoryId"])
     assert stored["_etag"] == created["etag"]
 
 
@@ -261,17 +260,17 @@ def test_non_finite_numbers_are_refused_at_the_edge(api: Api, literal: str) -> N
 
 
 def test_a_queue_record_with_nan_is_rejected_alone_and_the_rest_written(
-    api: Api, queues: Queues, cosmos: CosmosClient
+    api: Api, queues: Queues, products_container: ContainerProxy
 ) -> None:
-    queues.drain(REJECTS_QUEUE)
+    queues.drain(queues.rejects)
     category = unique("cat")
     good = [product_json(categoryId=category) for _ in range(3)]
     bad = json.dumps(product_json(categoryId=category))[:-1] + ', "weight": NaN}'
     queues.send_text(
-        INGEST_QUEUE, "[" + ",".join([json.dumps(good[0]), bad, *map(json.dumps, good[1:])]) + "]"
+        queues.ingest, "[" + ",".join([json.dumps(good[0]), bad, *map(json.dumps, good[1:])]) + "]"
     )
     rejects = wait_for(
-        lambda: [json.loads(t) for t in queues.drain(REJECTS_QUEUE) if category in t],
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if category in t],
         what="the reject of the NaN record",
     )
     assert [(r["index"], r["status"]) for r in rejects] == [(1, 400)]

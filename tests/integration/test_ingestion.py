@@ -4,50 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import uuid
 from typing import Any
 
 import pytest
-from azure.cosmos import CosmosClient
+from azure.cosmos import ContainerProxy
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
-from tests.factories import unique
+from shared.platform.settings import Settings
+from tests.factories import catalog, unique
 from tests.integration.conftest import Api, Emulator, Queues, wait_for
 
-INGEST_QUEUE = "product-ingest"
-REJECTS_QUEUE = "product-ingest-rejects"
-POISON_QUEUE = "product-ingest-poison"
 
-
-def catalog(count: int, *, categories: int, invalid_every: int = 0) -> list[dict[str, Any]]:
-    """The lab's workload: uuid ids, a word as name, price 10-1000, a few dozen categories."""
-    prefix = unique("cat")
-    products = [
-        {
-            "id": str(uuid.uuid4()),
-            "categoryId": f"{prefix}-{n % categories}",
-            "name": random.choice(["saddle", "helmet", "chain", "pedal", "bell"]),
-            "price": round(random.uniform(10, 1000), 2),
-        }
-        for n in range(count)
-    ]
-    if invalid_every:
-        for n in range(0, count, invalid_every):
-            products[n]["price"] = -1  # invalid: a negative price
-    return products
-
-
-def container(cosmos: CosmosClient) -> Any:
-    return cosmos.get_database_client("cosmicworks").get_container_client("products")
-
-
-def stored_count(cosmos: CosmosClient, categories: set[str]) -> int:
-    products = container(cosmos)
+def stored_count(products: ContainerProxy, categories: set[str]) -> int:
     return sum(
         next(iter(products.query_items("SELECT VALUE COUNT(1) FROM c", partition_key=category)))
         for category in categories
@@ -75,7 +48,7 @@ def finished(api: Api, import_id: str, timeout: float = 90) -> dict[str, Any]:
 
 
 def rejects_of(queues: Queues, import_id: str) -> list[dict[str, Any]]:
-    entries = [json.loads(text) for text in queues.drain(REJECTS_QUEUE)]
+    entries = [json.loads(text) for text in queues.drain(queues.rejects)]
     return [entry for entry in entries if entry.get("importId") == import_id]
 
 
@@ -83,7 +56,7 @@ def rejects_of(queues: Queues, import_id: str) -> list[dict[str, Any]]:
 
 
 def test_import_stores_exactly_the_valid_products_and_rejects_the_rest_with_reasons(
-    api: Api, cosmos: CosmosClient, queues: Queues
+    api: Api, products_container: ContainerProxy, queues: Queues
 ) -> None:
     products = catalog(5000, categories=40, invalid_every=100)
     import_id = start_import(api, products)
@@ -93,7 +66,7 @@ def test_import_stores_exactly_the_valid_products_and_rejects_the_rest_with_reas
     assert (progress["accepted"], progress["written"], progress["rejected"]) == (5000, 4950, 50)
     assert progress["messagesDone"] == progress["messages"]
 
-    assert stored_count(cosmos, {p["categoryId"] for p in products}) == 4950
+    assert stored_count(products_container, {p["categoryId"] for p in products}) == 4950
     rejects = rejects_of(queues, import_id)
     invalid_ids = {products[n]["id"] for n in range(0, 5000, 100)}
     assert {entry["record"]["id"] for entry in rejects} == invalid_ids
@@ -128,7 +101,7 @@ def test_import_request_errors(api: Api) -> None:
 
 
 def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
-    api: Api, cosmos: CosmosClient, queues: Queues
+    api: Api, products_container: ContainerProxy, queues: Queues
 ) -> None:
     products = catalog(200, categories=1)
     import_id = start_import(api, products)
@@ -136,19 +109,19 @@ def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
     assert first["messages"] == 1
 
     again = {"importId": import_id, "part": 0, "products": products}
-    queues.send_text(INGEST_QUEUE, json.dumps(again))
+    queues.send_text(queues.ingest, json.dumps(again))
     wait_for(
         lambda: api.get(f"/imports/{import_id}").json()["duplicateDeliveries"] == 1,
         what="the second delivery to be noticed",
     )
     progress = api.get(f"/imports/{import_id}").json()
     assert (progress["written"], progress["rejected"], progress["messagesDone"]) == (200, 0, 1)
-    assert stored_count(cosmos, {products[0]["categoryId"]}) == 200
+    assert stored_count(products_container, {products[0]["categoryId"]}) == 200
 
 
 @pytest.mark.slow
 def test_import_under_injected_429s_and_503s_ends_with_the_same_counts(
-    api: Api, cosmos: CosmosClient, queues: Queues, emulator: Emulator
+    api: Api, products_container: ContainerProxy, queues: Queues, emulator: Emulator
 ) -> None:
     products = catalog(5000, categories=40, invalid_every=100)
     emulator.reset_stats()
@@ -166,7 +139,7 @@ def test_import_under_injected_429s_and_503s_ends_with_the_same_counts(
         50,
         "completedWithRejects",
     )
-    assert stored_count(cosmos, {p["categoryId"] for p in products}) == 4950
+    assert stored_count(products_container, {p["categoryId"] for p in products}) == 4950
     rejects = rejects_of(queues, import_id)
     # Rejects are at least once: a part retried after its rejects were sent sends them again.
     assert {entry["record"]["id"] for entry in rejects} == {
@@ -187,24 +160,24 @@ def _try_start_import(api: Api, products: list[dict[str, Any]]) -> str | None:
 
 
 def test_message_that_is_not_json_becomes_one_reject_with_its_raw_text(queues: Queues) -> None:
-    queues.drain(REJECTS_QUEUE)
+    queues.drain(queues.rejects)
     marker = unique("garbage")
-    queues.send_text(INGEST_QUEUE, f"this is not json {marker}")
+    queues.send_text(queues.ingest, f"this is not json {marker}")
     entries = wait_for(
-        lambda: [json.loads(t) for t in queues.drain(REJECTS_QUEUE) if marker in t],
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if marker in t],
         what="the reject entry",
     )
     assert len(entries) == 1
     assert entries[0]["raw"] == f"this is not json {marker}"
     assert "not valid JSON" in entries[0]["reason"] and entries[0]["status"] == 400
-    assert not [t for t in queues.drain(POISON_QUEUE) if marker in t]
+    assert not [t for t in queues.drain(queues.poison) if marker in t]
 
 
 def test_message_of_the_wrong_shape_becomes_one_reject(queues: Queues) -> None:
     marker = unique("shape")
-    queues.send_text(INGEST_QUEUE, json.dumps({"importId": marker, "part": 0, "products": "nope"}))
+    queues.send_text(queues.ingest, json.dumps({"importId": marker, "part": 0, "products": "nope"}))
     entries = wait_for(
-        lambda: [json.loads(t) for t in queues.drain(REJECTS_QUEUE) if marker in t],
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if marker in t],
         what="the reject entry",
     )
     assert len(entries) == 1 and "products must be a JSON array" in entries[0]["reason"]
@@ -212,21 +185,21 @@ def test_message_of_the_wrong_shape_becomes_one_reject(queues: Queues) -> None:
 
 def test_bare_product_and_bare_array_messages_are_written(api: Api, queues: Queues) -> None:
     single, *many = catalog(3, categories=1)
-    queues.send_text(INGEST_QUEUE, json.dumps(single))
-    queues.send_text(INGEST_QUEUE, json.dumps(many))
+    queues.send_text(queues.ingest, json.dumps(single))
+    queues.send_text(queues.ingest, json.dumps(many))
     for product in (single, *many):
         path = f"/products/{product['categoryId']}/{product['id']}"
         wait_for(lambda p=path: api.get(p).status_code == 200, what=f"{path} to be written")
 
 
 def test_single_category_message_reaches_cosmos_as_one_batch_per_100_records(
-    api: Api, cosmos: CosmosClient, queues: Queues, emulator: Emulator
+    api: Api, products_container: ContainerProxy, queues: Queues, emulator: Emulator
 ) -> None:
     products = catalog(300, categories=1)
     category = products[0]["categoryId"]
     emulator.reset_stats()
-    queues.send_text(INGEST_QUEUE, json.dumps(products))
-    wait_for(lambda: stored_count(cosmos, {category}) == 300, what="300 products")
+    queues.send_text(queues.ingest, json.dumps(products))
+    wait_for(lambda: stored_count(products_container, {category}) == 300, what="300 products")
     assert emulator.stats()["byKind"]["batch"] == 3
 
 
@@ -236,10 +209,10 @@ def test_message_that_can_never_succeed_ends_in_the_poison_queue(
     marker = unique("doomed")
     emulator.inject_faults(rate=1.0, statuses=[503])
     queues.send_text(
-        INGEST_QUEUE, json.dumps({"id": marker, "categoryId": "c", "name": "n", "price": 1})
+        queues.ingest, json.dumps({"id": marker, "categoryId": "c", "name": "n", "price": 1})
     )
     poisoned = wait_for(
-        lambda: [t for t in queues.drain(POISON_QUEUE) if marker in t],
+        lambda: [t for t in queues.drain(queues.poison) if marker in t],
         timeout=120,
         what="the message in the poison queue",
     )
@@ -249,9 +222,9 @@ def test_message_that_can_never_succeed_ends_in_the_poison_queue(
 
 def test_message_that_is_not_base64_ends_in_the_poison_queue(queues: Queues) -> None:
     marker = unique("raw")
-    queues.send_raw(INGEST_QUEUE, f"{{not base64 {marker}}}")
+    queues.send_raw(queues.ingest, f"{{not base64 {marker}}}")
     wait_for(
-        lambda: [m for m in queues.drain(POISON_QUEUE, decode=False) if marker in m],
+        lambda: [m for m in queues.drain(queues.poison, decode=False) if marker in m],
         timeout=60,
         what="the undecodable message in the poison queue",
     )
@@ -261,16 +234,20 @@ def test_message_that_is_not_base64_ends_in_the_poison_queue(queues: Queues) -> 
 
 
 def test_the_executor_sends_1000_records_of_one_category_as_10_batches(
-    stack: LocalStack, cosmos: CosmosClient, emulator: Emulator
+    stack: LocalStack,
+    products_container: ContainerProxy,
+    host_settings: Settings,
+    emulator: Emulator,
 ) -> None:
-    products = catalog(1000, categories=1)
-    records = [Record(index=n, item=product) for n, product in enumerate(products)]
+    items = catalog(1000, categories=1)
+    records = [Record(index=n, item=product) for n, product in enumerate(items)]
 
     async def write() -> Any:
         async with AsyncCosmosClient(
             stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
         ) as client:
-            target = client.get_database_client("cosmicworks").get_container_client("products")
+            database = client.get_database_client(host_settings.cosmos_database)
+            target = database.get_container_client(host_settings.cosmos_container)
             bulk = BulkExecutor(target, options=ExecutorOptions())
             report = await bulk.write(records, budget=RetryBudget(seconds=10))
             await bulk.close()
@@ -280,4 +257,4 @@ def test_the_executor_sends_1000_records_of_one_category_as_10_batches(
     report = asyncio.run(write())
     assert len(report.of_kind(OutcomeKind.WRITTEN)) == 1000
     assert emulator.stats()["byKind"] == {"batch": 10}
-    assert stored_count(cosmos, {products[0]["categoryId"]}) == 1000
+    assert stored_count(products_container, {items[0]["categoryId"]}) == 1000

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from shared.api.batches import MAX_OPERATIONS, batch_results, parse_batch
+from shared.api.batches import batch_results, parse_batch
 from shared.platform.errors import BadRequestError
+from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 
 def ops(*operations: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def test_operations_become_sdk_operations_in_the_path_category() -> None:
     [
         {},
         ops(),
-        ops(*[{"op": "read", "id": "a"}] * (MAX_OPERATIONS + 1)),
+        ops(*[{"op": "read", "id": "a"}] * (MAX_BATCH_OPERATIONS + 1)),
         ops({"op": "merge", "id": "a"}),
         ops({"op": "create", "body": {"categoryId": "cars", "name": "n", "price": 1}}),
         ops({"op": "create", "body": {"name": "n", "price": -1}}),

@@ -12,14 +12,8 @@ from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.ranges import OneRange
 from shared.ingest.retries import Backoff, RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
+from tests.factories import record
 from tests.unit.fakes import ScriptedContainer, http_error, operation_error
-
-
-def record(
-    index: int, category: str = "bikes", item_id: str | None = None, **fields: Any
-) -> Record:
-    item = {"id": item_id or f"p{index}", "categoryId": category, "name": "n", "price": 1, **fields}
-    return Record(index=index, item=item)
 
 
 def write(

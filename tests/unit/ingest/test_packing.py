@@ -7,8 +7,10 @@ import uuid
 import pytest
 
 from shared.ingest.messages import parse_message
-from shared.ingest.packing import JSON, NDJSON, iter_records, pack_messages, plan_import
+from shared.ingest.packing import iter_records, pack_messages, plan_import
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.limits import JSON_MEDIA_TYPE as JSON
+from shared.platform.limits import NDJSON_MEDIA_TYPE as NDJSON
 
 QUEUE_MESSAGE_LIMIT = 64 * 1024
 

@@ -1,26 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from shared.ingest.writer import (
     Action,
-    Record,
     chunk,
     decide,
     deduplicate,
     group_by_partition,
 )
+from tests.factories import record
 from tests.unit.fakes import http_error, operation_error
-
-
-def record(
-    index: int, category: str = "bikes", item_id: str | None = None, **fields: Any
-) -> Record:
-    item = {"id": item_id or f"p{index}", "categoryId": category, "name": "n", "price": 1, **fields}
-    return Record(index=index, item=item)
-
 
 # --- grouping, de-duplication, chunking ----------------------------------------------------
 

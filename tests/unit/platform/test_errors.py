@@ -4,7 +4,7 @@ import aiohttp
 import pytest
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
-from shared.platform.errors import batch_failure, to_service_error
+from shared.platform.errors import to_service_error
 
 
 def cosmos_error(status: int, headers: dict[str, str] | None = None) -> CosmosHttpResponseError:
@@ -71,7 +71,7 @@ def test_a_failed_batch_is_the_failing_operations_status_with_every_status() -> 
         message="",
         operation_responses=[{"statusCode": 424}, {"statusCode": 412}, {"statusCode": 424}],
     )
-    problem = batch_failure(error)
+    problem = to_service_error(error)
     assert problem.status == 412
     assert problem.extensions["failedOperationIndex"] == 1
     assert [o["status"] for o in problem.extensions["operations"]] == [424, 412, 424]

@@ -1,0 +1,15 @@
+"""Limits that Cosmos DB and the Functions host set, and the media types the service speaks:
+each defined once, here, for every layer to import."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Cosmos DB: operations in one transactional batch, and the largest item (and request body).
+MAX_BATCH_OPERATIONS: Final = 100
+MAX_ITEM_BYTES: Final = 2 * 1024 * 1024
+# The Functions host's own request size limit.
+MAX_REQUEST_BYTES: Final = 100 * 1024 * 1024
+
+JSON_MEDIA_TYPE: Final = "application/json"
+NDJSON_MEDIA_TYPE: Final = "application/x-ndjson"
