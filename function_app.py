@@ -51,7 +51,7 @@ async def read_product(req: func.HttpRequest) -> func.HttpResponse:
 @http_endpoint
 async def replace_product(req: func.HttpRequest) -> func.HttpResponse:
     product = products.parse_replace(req)
-    stored = await store.replace_product(product=product, if_match=products.if_match(req))
+    stored = await store.replace_product(product=product, if_match=products.parse_if_match(req))
     return json_response(stored.item, headers=_product_headers(stored))
 
 
@@ -63,7 +63,7 @@ async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
         category_id=category_id,
         product_id=product_id,
         patch=products.parse_patch(req),
-        if_match=products.if_match(req),
+        if_match=products.parse_if_match(req),
     )
     return json_response(stored.item, headers=_product_headers(stored))
 
@@ -73,7 +73,7 @@ async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
 async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
     await store.delete_product(
-        category_id=category_id, product_id=product_id, if_match=products.if_match(req)
+        category_id=category_id, product_id=product_id, if_match=products.parse_if_match(req)
     )
     return empty_response(status=204)
 
@@ -86,10 +86,7 @@ async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
         limit=products.parse_page_size(req),
         continuation=req.params.get("continuation"),
     )
-    body: dict[str, object] = {"items": page.items, "count": len(page.items)}
-    if page.continuation:
-        body["continuation"] = page.continuation
-    return json_response(body)
+    return json_response(products.page_body(page))
 
 
 @app.route(route="categories/{categoryId}/products", methods=["DELETE"])
@@ -107,7 +104,7 @@ async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     category_id = route_id(req, "categoryId")
     operations = batches.parse_batch(read_json(req), category_id)
     results = await store.execute_batch(category_id=category_id, operations=operations)
-    return json_response({"results": batches.batch_results(results)})
+    return json_response(batches.batch_results(results))
 
 
 @app.route(route="imports", methods=["POST"])
@@ -116,8 +113,10 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
 
     import_id, plan = await imports.start(req)
-    body = {"importId": import_id, "records": plan.records, "messages": plan.messages}
-    return json_response(body, status=202, headers={"Location": f"/api/imports/{import_id}"})
+    location = imports.import_location(import_id)
+    return json_response(
+        imports.accepted_body(import_id, plan), status=202, headers={"Location": location}
+    )
 
 
 @app.route(route="imports/{importId}", methods=["GET"])
@@ -127,7 +126,7 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ingest import progress
 
     state = await progress.read_progress(import_id=imports.import_key(req))
-    return json_response(state.to_json())
+    return json_response(imports.progress_body(state))
 
 
 @app.queue_trigger(

@@ -18,6 +18,7 @@ from azure.cosmos.aio import ContainerProxy, CosmosClient
 
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record, chunk, group_by_partition
 from shared.platform.cosmos import connection_policy
@@ -85,7 +86,8 @@ def executor_approach(*, fixed: int | None = None) -> Approach:
             else ExecutorOptions()
         )
         async with client(target, retry_throttling=False) as cosmos:
-            bulk = BulkExecutor(proxy(cosmos, target), options=options)
+            container = proxy(cosmos, target)
+            bulk = BulkExecutor(container, options=options, ranges=FeedRanges(container))
             records = [Record(index=n, item=item) for n, item in enumerate(items)]
             started = time.process_time()
             report = await bulk.write(records, budget=RetryBudget(seconds=600))

@@ -6,6 +6,8 @@ import random
 import uuid
 from typing import Any
 
+import azure.functions as func
+
 from shared.ingest.writer import Record
 
 
@@ -58,3 +60,22 @@ def catalog(
         for n in range(0, count, invalid_every):
             products[n]["price"] = -1
     return products
+
+
+def http_request(
+    method: str = "GET",
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    route_params: dict[str, str] | None = None,
+) -> func.HttpRequest:
+    """A request as the Functions runtime hands it to a handler."""
+    return func.HttpRequest(
+        method=method,
+        url="http://localhost/api/test",
+        headers=headers or {},
+        params=params or {},
+        route_params=route_params or {},
+        body=body,
+    )

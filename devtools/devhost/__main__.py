@@ -8,13 +8,19 @@ import logging
 import platform
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from devtools.devhost.config import HostConfigError, load_host_options, load_local_settings
-from devtools.devhost.functions import FunctionMetadata, index_functions
+from devtools.devhost.config import (
+    HostConfigError,
+    HostOptions,
+    load_host_options,
+    load_local_settings,
+)
+from devtools.devhost.functions import FunctionIndex, FunctionMetadata, index_functions
 from devtools.devhost.http_server import create_http_app
 from devtools.devhost.queue_listener import QueueListener
 from devtools.devhost.worker import RUNTIME_VERSION, LanguageWorker
@@ -40,56 +46,82 @@ def _ignore_clients_left_open(loop: asyncio.AbstractEventLoop, context: dict[str
     loop.default_exception_handler(context)
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    root = args.root.resolve()
-    load_local_settings(root)
-    options = load_host_options(root)
+@dataclass
+class _Host:
+    """The running host: the worker, the HTTP site and the queue listeners."""
+
+    worker: LanguageWorker
+    runner: web.AppRunner
+    listeners: list[QueueListener]
+    polling: list[asyncio.Task[None]]
+
+
+async def _start_worker(root: Path) -> tuple[LanguageWorker, FunctionIndex]:
+    """The app loaded by the language worker, and its functions by trigger."""
     sys.path.insert(0, str(root))
     worker = LanguageWorker(root)
     metadata = await worker.start()  # a missing setting fails here, naming the setting
     index = index_functions(
         FunctionMetadata(m.name, m.function_id, list(m.raw_bindings)) for m in metadata
     )
-    timeout = options.function_timeout
-    runner = web.AppRunner(
-        create_http_app(index.http, options.route_prefix, worker, timeout),
-        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
-        access_log=None,
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    port = runner.addresses[0][1]
-    listeners = [
-        QueueListener(function, options.queues, worker, timeout) for function in index.queues
-    ]
-    polling = [asyncio.create_task(listener.run()) for listener in listeners]
+    return worker, index
 
+
+async def _start_http(
+    args: argparse.Namespace, index: FunctionIndex, options: HostOptions, worker: LanguageWorker
+) -> tuple[web.AppRunner, int]:
+    app = create_http_app(index.http, options.route_prefix, worker, options.function_timeout)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+    return runner, runner.addresses[0][1]
+
+
+def _announce(args: argparse.Namespace, port: int, index: FunctionIndex, prefix: str) -> None:
     print(
-        f"Functions host listening on http://{args.host}:{port}/{options.route_prefix} "
+        f"Functions host listening on http://{args.host}:{port}/{prefix} "
         f"(azure-functions-runtime {RUNTIME_VERSION}, Python {platform.python_version()})",
         flush=True,
     )
     for function in index.http:
         methods = ",".join(sorted(function.methods))
-        logger.info(
-            "  %s: [%s] /%s/%s", function.name, methods, options.route_prefix, function.route
-        )
+        logger.info("  %s: [%s] /%s/%s", function.name, methods, prefix, function.route)
     for function in index.queues:
         logger.info("  %s: queue %s", function.name, function.queue_name)
 
+
+async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_ignore_clients_left_open)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+async def _stop(host: _Host) -> None:
     logger.info("Stopping: letting in-flight invocations finish")
-    await asyncio.gather(*(listener.stop() for listener in listeners))
-    for task in polling:
+    await asyncio.gather(*(listener.stop() for listener in host.listeners))
+    for task in host.polling:
         task.cancel()
-    await runner.cleanup()
-    worker.stop()
+    await host.runner.cleanup()
+    host.worker.stop()
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    root = args.root.resolve()
+    load_local_settings(root)  # first: its values may override host.json
+    options = load_host_options(root)
+    worker, index = await _start_worker(root)
+    runner, port = await _start_http(args, index, options, worker)
+    listeners = [
+        QueueListener(function, options.queues, worker, options.function_timeout)
+        for function in index.queues
+    ]
+    polling = [asyncio.create_task(listener.run()) for listener in listeners]
+    _announce(args, port, index, options.route_prefix)
+    await _until_signalled()
+    await _stop(_Host(worker, runner, listeners, polling))
 
 
 MAX_LOG_LINE = 1_000

@@ -41,7 +41,7 @@ def _connection_string(setting: str) -> str:
     return value
 
 
-def describe(error: BaseException) -> str:
+def failure_summary(error: BaseException) -> str:
     """The error's type and first line, never a stack trace."""
     first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
@@ -141,7 +141,7 @@ class QueueListener:
                     trigger_metadata=trigger_metadata(message),
                 )
         except Exception as error:  # noqa: BLE001 - any failure counts toward the dequeue limit
-            logger.warning("Function %s failed: %s", self.function.name, describe(error))
+            logger.warning("Function %s failed: %s", self.function.name, failure_summary(error))
             await self._failed(message)
         else:
             await self.queue.delete_message(message.id, message.pop_receipt)

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.api.params import is_valid_id, parse_etag
+from shared.api.wire import BatchResult, BatchResults
 from shared.catalog.models import Product, ProductCreate, strip_system_properties
 from shared.catalog.patch import to_cosmos_patch
 from shared.platform.errors import BadRequestError, field_errors
@@ -100,18 +101,18 @@ def parse_batch(body: Any, category_id: str) -> list[SdkOperation]:
     return [_to_sdk(index, operation, category_id) for index, operation in enumerate(operations)]
 
 
-def batch_results(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def batch_results(results: Sequence[Mapping[str, Any]]) -> BatchResults:
     """One result per operation: status, ETag, body where there is one, request charge."""
-    formatted = []
+    formatted: list[BatchResult] = []
     for result in results:
-        entry: dict[str, Any] = {
-            "status": int(result["statusCode"]),
-            "requestCharge": float(result.get("requestCharge", 0)),
-        }
+        entry = BatchResult(
+            status=int(result["statusCode"]),
+            requestCharge=float(result.get("requestCharge", 0)),
+        )
         if result.get("eTag"):
             entry["etag"] = result["eTag"]
         body = result.get("resourceBody")
         if isinstance(body, dict) and body:
             entry["body"] = strip_system_properties(body)
         formatted.append(entry)
-    return formatted
+    return BatchResults(results=formatted)

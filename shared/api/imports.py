@@ -8,6 +8,8 @@ import uuid
 import azure.functions as func
 
 from shared.api.http import media_type, read_body
+from shared.api.wire import ImportAccepted
+from shared.api.wire import ImportProgress as ImportProgressBody
 from shared.ingest import progress
 from shared.ingest.packing import (
     ImportPlan,
@@ -15,6 +17,7 @@ from shared.ingest.packing import (
     pack_messages,
     plan_import,
 )
+from shared.ingest.progress import ImportProgress
 from shared.platform import queues
 from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
 from shared.platform.limits import JSON_MEDIA_TYPE, MAX_REQUEST_BYTES, NDJSON_MEDIA_TYPE
@@ -68,11 +71,35 @@ async def _enqueue(import_id: str, body: bytes, sent_type: str) -> None:
             task.cancel()
 
 
+def import_location(import_id: str) -> str:
+    return f"/api/imports/{import_id}"
+
+
+def accepted_body(import_id: str, plan: ImportPlan) -> ImportAccepted:
+    return ImportAccepted(importId=import_id, records=plan.record_count, messages=plan.messages)
+
+
+def progress_body(progress: ImportProgress) -> ImportProgressBody:
+    return ImportProgressBody(
+        importId=progress.import_id,
+        state=progress.state.value,
+        accepted=progress.accepted,
+        written=progress.written,
+        rejected=progress.rejected,
+        messages=progress.messages,
+        messagesDone=progress.messages_done,
+        duplicateDeliveries=progress.duplicate_deliveries,
+        createdAt=progress.created_at,
+    )
+
+
 async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
     body = read_body(req, limit=MAX_REQUEST_BYTES)
     sent_type = _import_media_type(req)
     import_id = str(uuid.uuid4())
     plan = plan_import(import_id, body, sent_type)
-    await progress.start_import(import_id=import_id, records=plan.records, messages=plan.messages)
+    await progress.start_import(
+        import_id=import_id, accepted=plan.record_count, messages=plan.messages
+    )
     await _enqueue(import_id, body, sent_type)
     return import_id, plan

@@ -10,8 +10,10 @@ from pydantic import ValidationError
 
 from shared.api.http import media_type, read_json, read_json_object
 from shared.api.params import parse_etag, route_id
+from shared.api.wire import ProductPage
 from shared.catalog.models import Product, ProductCreate
 from shared.catalog.patch import CosmosPatch, to_cosmos_patch
+from shared.catalog.store import ProductPage as StoredPage
 from shared.platform.errors import BadRequestError, UnsupportedMediaTypeError, validation_problem
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
@@ -24,11 +26,20 @@ def product_location(category_id: str, product_id: str) -> str:
     return f"/api/products/{quote(category_id, safe='')}/{quote(product_id, safe='')}"
 
 
+def page_body(page: StoredPage) -> ProductPage:
+    """A page of products; `continuation` only when there is a next page."""
+    body = ProductPage(items=page.items, count=len(page.items))
+    if page.continuation:
+        body["continuation"] = page.continuation
+    return body
+
+
 def product_key(req: func.HttpRequest) -> tuple[str, str]:
     return route_id(req, "categoryId"), route_id(req, "id")
 
 
-def if_match(req: func.HttpRequest) -> str | None:
+def parse_if_match(req: func.HttpRequest) -> str | None:
+    """The ETag an If-Match header names, or None without one; 400 for an unusable value."""
     return parse_etag(req.headers.get("if-match"), where="If-Match")
 
 

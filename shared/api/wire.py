@@ -5,15 +5,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
+from pydantic import GetPydanticSchema
 from typing_extensions import TypedDict
 
 from shared.catalog.models import Product
 
+# A stored product as JSON (system properties removed): a dict to the code, the Product model
+# to the schema.
+ProductJson = Annotated[dict[str, Any], GetPydanticSchema(lambda _, handler: handler(Product))]
+
 
 class ProductPage(TypedDict):
-    items: list[Product]
+    items: list[ProductJson]
     count: int
     continuation: NotRequired[str]
 
@@ -27,7 +32,7 @@ class BatchResult(TypedDict):
     status: int
     requestCharge: float
     etag: NotRequired[str]
-    body: NotRequired[dict[str, Any]]
+    body: NotRequired[ProductJson]
 
 
 class BatchResults(TypedDict):

@@ -85,7 +85,8 @@ def _stored(item: dict[str, Any]) -> StoredProduct:
     return StoredProduct(item=strip_system_properties(dict(item)), etag=item["_etag"])
 
 
-def _if_match(etag: str | None) -> dict[str, Any]:
+def _only_if_unchanged(etag: str | None) -> dict[str, Any]:
+    """The SDK arguments that make a write conditional on `etag` (none without one)."""
     return {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
 
 
@@ -104,7 +105,7 @@ async def read_product(*, category_id: str, product_id: str) -> StoredProduct:
 async def replace_product(*, product: Product, if_match: str | None) -> StoredProduct:
     container = await products_container()
     item = await container.replace_item(
-        item=product.id, body=product.to_item(), **_if_match(if_match)
+        item=product.id, body=product.to_item(), **_only_if_unchanged(if_match)
     )
     return _stored(item)
 
@@ -121,7 +122,7 @@ async def patch_product(
             partition_key=category_id,
             patch_operations=patch.operations,
             filter_predicate=patch.filter_predicate,
-            **_if_match(if_match),
+            **_only_if_unchanged(if_match),
         )
     except CosmosAccessConditionFailedError:
         if patch.filter_predicate is None:
@@ -143,7 +144,7 @@ async def delete_product(*, category_id: str, product_id: str, if_match: str | N
     await container.delete_item(
         item=product_id,
         partition_key=category_id,
-        **_if_match(if_match),
+        **_only_if_unchanged(if_match),
     )
 
 

@@ -1,8 +1,9 @@
 """Ingest one queue message of products: validate, write in batches, report every reject.
 
-Every record ends as written or as an entry in the rejects queue, or the message fails as a
-whole (raising `RetryLater`) so that the host delivers it again; after the maximum dequeue count
-the host moves it to the poison queue. Records are upserts, so a redelivery is harmless.
+Every record ends as written or as a reject (with its reason), or the message fails as a whole
+(raising `RetryLater`) so that the host delivers it again; after the maximum dequeue count the
+host moves it to the poison queue. Records are upserts, so a redelivery is harmless, and a part
+of an import is counted once however often it is delivered.
 """
 
 from __future__ import annotations
@@ -10,24 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
 from shared.catalog.models import Product
 from shared.ingest import progress
 from shared.ingest.executor import shared_executor
-from shared.ingest.messages import (
-    MAX_MESSAGE_JSON_BYTES,
-    IngestMessage,
-    MalformedMessage,
-    parse_message,
-)
-from shared.ingest.retries import RetryBudget
+from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
+from shared.ingest.progress import PartCount
+from shared.ingest.rejects import Reject, send_rejects
+from shared.ingest.retries import RetryBudget, RetryBudgetExhausted
 from shared.ingest.writer import OutcomeKind, Record, WriteReport
-from shared.platform import queues
 from shared.platform.errors import field_errors
 from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
@@ -39,23 +34,32 @@ ID_NAMESPACE = uuid.UUID("4f3a1c52-8d0e-4b7a-9f61-2c5e7d9a0b13")
 
 
 class RetryLater(Exception):
-    """Transient failures outlasted the retry budget; the host should deliver the message again."""
+    """Transient failures outlasted the retry budget; the host should deliver the message again.
+    Its cause is the last error that kept failing."""
 
 
-@dataclass(frozen=True)
-class Reject:
-    index: int | None
-    status: int
-    reason: str
-    record: Any = None
-    raw: str | None = None
+@dataclass(frozen=True, kw_only=True)
+class ImportPart:
+    import_id: str
+    number: int
+
+    @classmethod
+    def of(cls, message: IngestMessage) -> ImportPart | None:
+        """The import part a message is, or None for a message that is no part of an import."""
+        if message.import_id is None or message.part is None:
+            return None
+        return cls(import_id=message.import_id, number=message.part)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IngestSummary:
     written: int
     rejected: int
-    duplicate: bool = False
+    part_count: PartCount | None = None  # how counting the import part went, for a part
+
+    @property
+    def duplicate(self) -> bool:
+        return self.part_count is PartCount.ALREADY_COUNTED
 
 
 def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
@@ -65,107 +69,86 @@ def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{origin}/{index}"))
 
 
+def _validated(message: IngestMessage, message_id: str, index: int, raw: object) -> Record | Reject:
+    if not isinstance(raw, dict):
+        return Reject(index=index, status=400, reason="a product must be a JSON object", record=raw)
+    if holds_non_finite(raw):
+        return Reject(index=index, status=400, reason=NON_FINITE_REASON, raw=_printable(raw))
+    try:
+        data = {"id": _derived_id(message, message_id, index), **raw}
+        return Record(index=index, item=Product.model_validate(data).to_item())
+    except ValidationError as error:
+        problems = field_errors(error.errors(include_input=False, include_url=False))
+        reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return Reject(index=index, status=400, reason=reason, record=raw)
+
+
 def validate_records(message: IngestMessage, message_id: str) -> tuple[list[Record], list[Reject]]:
+    """The message's raw records as valid records to write, and rejects for the rest."""
     records: list[Record] = []
     rejects: list[Reject] = []
-    for index, raw in enumerate(message.records):
-        if not isinstance(raw, dict):
-            rejects.append(Reject(index, 400, "a product must be a JSON object", record=raw))
-            continue
-        if holds_non_finite(raw):
-            rejects.append(Reject(index, 400, NON_FINITE_REASON, raw=_printable(raw)))
-            continue
-        try:
-            data = {"id": _derived_id(message, message_id, index), **raw}
-            records.append(Record(index=index, item=Product.model_validate(data).to_item()))
-        except ValidationError as error:
-            problems = field_errors(error.errors(include_input=False, include_url=False))
-            reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-            rejects.append(Reject(index, 400, reason, record=raw))
+    for index, raw in enumerate(message.raw_records):
+        checked = _validated(message, message_id, index, raw)
+        if isinstance(checked, Record):
+            records.append(checked)
+        else:
+            rejects.append(checked)
     return records, rejects
 
 
-def _printable(record: Any) -> str:
+def _printable(record: object) -> str:
     """A record holding NaN or Infinity, as text that JSON can carry."""
     return json.dumps(record, default=repr)
 
 
-def reject_entry(reject: Reject, message: IngestMessage | None, message_id: str) -> str:
-    """The rejects queue entry, trimmed so that it always fits in a queue message."""
-    entry: dict[str, Any] = {
-        "importId": message.import_id if message else None,
-        "part": message.part if message else None,
-        "messageId": message_id,
-        "index": reject.index,
-        "status": reject.status,
-        "reason": reject.reason,
-    }
-    if reject.raw is not None:
-        entry["raw"] = reject.raw
-    else:
-        entry["record"] = reject.record
-    text = json.dumps(entry)
-    if len(text.encode()) > MAX_MESSAGE_JSON_BYTES:
-        kept = {k: v for k, v in entry.items() if k not in ("record", "raw")}
-        kept["truncated"] = json.dumps(entry.get("record", entry.get("raw")))[:32_000]
-        text = json.dumps(kept)
-    return text
-
-
-async def send_rejects(
-    rejects: Sequence[Reject], message: IngestMessage | None, message_id: str
-) -> None:
-    queue = get_settings().rejects_queue
-    for reject in rejects:
-        await queues.send(queue, reject_entry(reject, message, message_id))
-
-
 async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
-    """Process one message. Raises RetryLater (or a Cosmos error) when the host should deliver
-    it again; every Cosmos call shares one retry budget."""
+    """Process one message. Raises RetryLater when the host should deliver it again; every
+    Cosmos call shares one retry budget."""
     try:
         message = parse_message(body)
     except MalformedMessage as error:
         raw = body.decode("utf-8", errors="replace")
-        await send_rejects([Reject(None, 400, str(error), raw=raw)], None, message_id)
+        reject = Reject(index=None, status=400, reason=str(error), raw=raw)
+        await send_rejects([reject], message=None, message_id=message_id)
         return IngestSummary(written=0, rejected=1)
-    settings = get_settings()
-    budget = RetryBudget(seconds=settings.writer_retry_budget_seconds)
-    part = _import_part(message)
-    if part and await _already_counted(part, budget):
-        return IngestSummary(written=0, rejected=0, duplicate=True)
+    budget = RetryBudget(seconds=get_settings().writer_retry_budget_seconds)
+    try:
+        return await _ingest_message(message, message_id, budget)
+    except RetryBudgetExhausted as error:
+        raise RetryLater(str(error)) from error.last_error
 
+
+async def _ingest_message(
+    message: IngestMessage, message_id: str, budget: RetryBudget
+) -> IngestSummary:
+    part = ImportPart.of(message)
+    if part and await _already_counted(part, budget):
+        return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
     records, rejects = validate_records(message, message_id)
+    report = await _write(records, budget)
+    rejects += _rejected_by_cosmos(report, records)
+    rejects.sort(key=lambda reject: reject.index or 0)
+    await send_rejects(rejects, message=message, message_id=message_id)
+    summary = IngestSummary(written=len(report.of_kind(OutcomeKind.WRITTEN)), rejected=len(rejects))
+    if part is None:
+        return summary
+    count = await _count_part(part, summary, message=message, message_id=message_id, budget=budget)
+    return IngestSummary(written=summary.written, rejected=summary.rejected, part_count=count)
+
+
+async def _write(records: list[Record], budget: RetryBudget) -> WriteReport:
+    """Every record's outcome; RetryLater (caused by the last transient error) if any record
+    could not be written within the budget."""
     report = await (await shared_executor()).write(records, budget=budget)
     retry = report.of_kind(OutcomeKind.RETRY)
     if retry:
-        raise RetryLater(f"{len(retry)} records hit transient failures: {retry[0].reason}")
-    rejects += _rejected_by_cosmos(report, records)
-    await send_rejects(sorted(rejects, key=lambda r: r.index or 0), message, message_id)
-
-    summary = IngestSummary(written=len(report.of_kind(OutcomeKind.WRITTEN)), rejected=len(rejects))
-    if part:
-        await budget.call(
-            lambda: progress.record_part(
-                import_id=part[0],
-                part=part[1],
-                message_id=message_id,
-                written=summary.written,
-                rejected=summary.rejected,
-            )
-        )
-    return summary
+        detail = f"{len(retry)} records hit transient failures: {retry[0].reason}"
+        raise RetryLater(detail) from retry[0].error
+    return report
 
 
-def _import_part(message: IngestMessage) -> tuple[str, int] | None:
-    """(import id, part number) for a part of an import, which is counted once; else None."""
-    if message.import_id is None or message.part is None:
-        return None
-    return message.import_id, message.part
-
-
-async def _already_counted(part: tuple[str, int], budget: RetryBudget) -> bool:
-    import_id, number = part
+async def _already_counted(part: ImportPart, budget: RetryBudget) -> bool:
+    import_id, number = part.import_id, part.number
     if not await budget.call(lambda: progress.part_recorded(import_id=import_id, part=number)):
         return False
     logger.info("Part %s of import %s was already counted", number, import_id)
@@ -173,9 +156,52 @@ async def _already_counted(part: tuple[str, int], budget: RetryBudget) -> bool:
     return True
 
 
+async def _count_part(
+    part: ImportPart,
+    summary: IngestSummary,
+    *,
+    message: IngestMessage,
+    message_id: str,
+    budget: RetryBudget,
+) -> PartCount:
+    """Add the part's counts to its import, once. A part of an import that does not exist is
+    an error an operator must see: it is logged and reported as a reject of the whole part."""
+    count = await budget.call(
+        lambda: progress.record_part(
+            import_id=part.import_id,
+            part=part.number,
+            message_id=message_id,
+            written=summary.written,
+            rejected=summary.rejected,
+        )
+    )
+    if count is PartCount.ALREADY_COUNTED:
+        logger.info(
+            "Part %s of import %s was counted by another delivery", part.number, part.import_id
+        )
+        await budget.call(lambda: progress.note_duplicate_delivery(import_id=part.import_id))
+    elif count is PartCount.UNKNOWN_IMPORT:
+        logger.error(
+            "Import %s does not exist: part %s (%s written, %s rejected) cannot be counted",
+            part.import_id, part.number, summary.written, summary.rejected,
+        )  # fmt: skip
+        reason = (
+            f"import {part.import_id} does not exist: the part's {summary.written} written and "
+            f"{summary.rejected} rejected records cannot be counted in its progress"
+        )
+        orphan = Reject(index=None, status=404, reason=reason)
+        await send_rejects([orphan], message=message, message_id=message_id)
+    return count
+
+
 def _rejected_by_cosmos(report: WriteReport, records: list[Record]) -> list[Reject]:
     by_index = {record.index: record.item for record in records}
     return [
-        Reject(outcome.index, outcome.status or 500, outcome.reason or "", by_index[outcome.index])
+        Reject(
+            index=outcome.index,
+            status=outcome.status or 500,
+            reason=outcome.reason or "",
+            record=by_index[outcome.index],
+        )
         for outcome in report.of_kind(OutcomeKind.REJECTED)
     ]

@@ -19,16 +19,15 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
 from shared.ingest.congestion import ConcurrencyLimit
 from shared.ingest.ranges import FeedRanges, RangeLookup
-from shared.ingest.retries import Backoff, RetryBudget, describe
+from shared.ingest.retries import Backoff, RetryBudget, error_summary
 from shared.ingest.writer import (
     MAX_BATCH_BYTES,
     Action,
@@ -48,14 +47,17 @@ from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
 THROTTLED = 429
+NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
 
 
 @dataclass(eq=False)
 class _Pending:
     record: Record
+    caller: object  # one per call of `write`
     deadline: float
     enqueued_at: float
     outcome: asyncio.Future[Outcome]
+    attempts: int = 0
 
 
 @dataclass(eq=False)
@@ -69,7 +71,7 @@ class _KeyQueue:
     not_before: float = 0.0
     max_operations: int = MAX_BATCH_OPERATIONS
     failures: int = 0
-    last_error: str = ""
+    last_error: BaseException | None = None
     earliest_deadline: float = float("inf")
 
 
@@ -98,21 +100,32 @@ class ExecutorOptions:
     fixed_concurrency: bool = False
 
 
+class BatchTarget(Protocol):
+    """What the executor needs of a container: transactional batches."""
+
+    def execute_item_batch(
+        self,
+        batch_operations: Sequence[tuple[str, tuple[Any, ...]]],
+        partition_key: str,
+        **kwargs: Any,
+    ) -> Awaitable[Any]: ...
+
+
 class BulkExecutor:
     """Writes records to one container for every caller in the process (one event loop)."""
 
     def __init__(
         self,
-        container: ContainerProxy,
+        container: BatchTarget,
         *,
         options: ExecutorOptions,
-        ranges: RangeLookup | None = None,
+        ranges: RangeLookup,
         clock: Callable[[], float] = time.monotonic,
         backoff: Backoff | None = None,
     ) -> None:
         self.container = container
         self.options = options
-        self.ranges = ranges or FeedRanges(container)
+        self.ranges = ranges
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.stats = ExecutorStats()
@@ -132,6 +145,7 @@ class BulkExecutor:
     async def write(self, records: Sequence[Record], *, budget: RetryBudget) -> WriteReport:
         """Every record's outcome; waits for all of them."""
         report = WriteReport(outcomes=[])
+        caller = object()
         superseded: dict[int, int] = {}
         waiting: list[asyncio.Future[Outcome]] = []
         for partition_key, group in group_by_partition(records).items():
@@ -142,10 +156,15 @@ class BulkExecutor:
                 if record.size > MAX_ITEM_BYTES:
                     too_large = "item is larger than 2 MB"
                     report.outcomes.append(
-                        Outcome(record.index, OutcomeKind.REJECTED, 413, too_large)
+                        Outcome(
+                            index=record.index,
+                            kind=OutcomeKind.REJECTED,
+                            status=413,
+                            reason=too_large,
+                        )
                     )
                 else:
-                    waiting.append(self._submit(record, budget.deadline))
+                    waiting.append(self._submit(record, caller, budget.deadline))
         self._start()
         report.outcomes.extend(await asyncio.gather(*waiting))
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
@@ -166,10 +185,10 @@ class BulkExecutor:
             range_id = await self.ranges.range_of(partition_key)
             self._keys.setdefault(partition_key, _KeyQueue(partition_key, range_id))
 
-    def _submit(self, record: Record, deadline: float) -> asyncio.Future[Outcome]:
+    def _submit(self, record: Record, caller: object, deadline: float) -> asyncio.Future[Outcome]:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         key = self._keys[record.partition_key]
-        key.pending.append(_Pending(record, deadline, self.clock(), future))
+        key.pending.append(_Pending(record, caller, deadline, self.clock(), future))
         key.earliest_deadline = min(key.earliest_deadline, deadline)
         self._wakeup.set()
         return future
@@ -219,8 +238,9 @@ class BulkExecutor:
                 remaining = self.options.linger_seconds - waited
                 soonest = min(soonest or remaining, remaining)
                 continue
-            for _ in batch:
+            for pending in batch:
                 key.pending.popleft()
+                pending.attempts += 1
             key.busy = True
             partition.in_flight += 1
             asyncio.get_running_loop().create_task(self._send(key, partition, batch))
@@ -240,15 +260,17 @@ class BulkExecutor:
         return batch, len(batch) == key.max_operations
 
     def _expire(self, key: _KeyQueue, now: float) -> None:
-        """Operations whose caller's budget ran out leave with a `retry` outcome. (A queue is
-        scanned only once its earliest deadline has passed.)"""
+        """Operations whose caller's budget ran out leave with a `retry` outcome; one never sent
+        says so. (A queue is scanned only once its earliest deadline has passed.)"""
         if key.busy or key.earliest_deadline > now:
             return
         alive = deque(p for p in key.pending if p.deadline > now)
+        last = error_summary(key.last_error) if key.last_error else "none"
         for pending in key.pending:
             if pending.deadline <= now:
-                reason = f"retry budget exhausted; last error: {key.last_error or 'none'}"
-                _resolve(pending, OutcomeKind.RETRY, None, reason)
+                why = NOT_ATTEMPTED if pending.attempts == 0 else "retry budget exhausted"
+                reason = f"{why}; last error: {last}"
+                _resolve(pending, OutcomeKind.RETRY, reason=reason, error=key.last_error)
         key.pending = alive
         key.earliest_deadline = min((p.deadline for p in alive), default=float("inf"))
 
@@ -282,26 +304,38 @@ class BulkExecutor:
         self, key: _KeyQueue, partition: _Range, batch: list[_Pending], error: BaseException
     ) -> None:
         action = decide(error, len(batch))
-        key.last_error = describe(error)
+        key.last_error = error
         requeue = batch
         if action is Action.WAIT_AND_RETRY:
             self._wait(key, partition, error)
         elif action is Action.REJECT_FAILED_OPERATION:
             assert isinstance(error, CosmosBatchOperationError)
             failed = batch[error.error_index]
-            _resolve(failed, OutcomeKind.REJECTED, error.status_code, operation_reason(error))
+            reason = operation_reason(error)
+            _resolve(failed, OutcomeKind.REJECTED, status=error.status_code, reason=reason)
             requeue = [pending for pending in batch if pending is not failed]
         elif action is Action.SPLIT:
             key.max_operations = max(1, len(batch) // 2)
         elif action is Action.REJECT_RECORD:
             status = getattr(error, "status_code", None)
-            _resolve(batch[0], OutcomeKind.REJECTED, status, describe(error))
+            _resolve(batch[0], OutcomeKind.REJECTED, status=status, reason=error_summary(error))
             requeue = []
         else:
-            for pending in batch:
-                _resolve(pending, OutcomeKind.RETRY, None, describe(error))
+            self._give_up(key, batch, error)
             requeue = []
         key.pending.extendleft(reversed(requeue))
+
+    def _give_up(self, key: _KeyQueue, batch: list[_Pending], error: BaseException) -> None:
+        """A batch failed for good: its records are retried with the message, and so are the
+        same callers' later records of this partition key, unsent, to keep the key's order."""
+        for pending in batch:
+            _resolve(pending, OutcomeKind.RETRY, reason=error_summary(error), error=error)
+        callers = {pending.caller for pending in batch}
+        later = [pending for pending in key.pending if pending.caller in callers]
+        key.pending = deque(pending for pending in key.pending if pending.caller not in callers)
+        reason = f"{NOT_ATTEMPTED}; it failed with {error_summary(error)}"
+        for pending in later:
+            _resolve(pending, OutcomeKind.RETRY, reason=reason, error=error)
 
     def _wait(self, key: _KeyQueue, partition: _Range, error: BaseException) -> None:
         now = self.clock()
@@ -318,10 +352,18 @@ class BulkExecutor:
 
 
 def _resolve(
-    pending: _Pending, kind: OutcomeKind, status: int | None = None, reason: str | None = None
+    pending: _Pending,
+    kind: OutcomeKind,
+    *,
+    status: int | None = None,
+    reason: str | None = None,
+    error: BaseException | None = None,
 ) -> None:
     if not pending.outcome.done():
-        pending.outcome.set_result(Outcome(pending.record.index, kind, status, reason))
+        outcome = Outcome(
+            index=pending.record.index, kind=kind, status=status, reason=reason, error=error
+        )
+        pending.outcome.set_result(outcome)
 
 
 _executors: dict[asyncio.AbstractEventLoop, BulkExecutor] = {}
@@ -340,5 +382,6 @@ async def shared_executor() -> BulkExecutor:
             linger_seconds=settings.bulk_linger_ms / 1000,
         )
         container = await bulk_products_container()
-        _executors.setdefault(loop, BulkExecutor(container, options=options))
+        bulk = BulkExecutor(container, options=options, ranges=FeedRanges(container))
+        _executors.setdefault(loop, bulk)
     return _executors[loop]

@@ -27,7 +27,9 @@ class MalformedMessage(ValueError):
 
 @dataclass(frozen=True)
 class IngestMessage:
-    records: list[Any]
+    """A message's products as sent (not yet validated), and which import part it is."""
+
+    raw_records: list[Any]
     import_id: str | None = None
     part: int | None = None
 
@@ -40,7 +42,7 @@ def _import_envelope(data: dict[str, Any]) -> IngestMessage:
         raise MalformedMessage("importId must be a non-empty string")
     if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 0):
         raise MalformedMessage("part must be a non-negative integer")
-    return IngestMessage(records=products, import_id=import_id, part=part)
+    return IngestMessage(raw_records=products, import_id=import_id, part=part)
 
 
 def parse_message(body: bytes) -> IngestMessage:
@@ -51,11 +53,11 @@ def parse_message(body: bytes) -> IngestMessage:
     except JsonInputError as error:
         raise MalformedMessage(f"message is not valid JSON: {error}") from None
     if isinstance(data, list):
-        return IngestMessage(records=data)
+        return IngestMessage(raw_records=data)
     if isinstance(data, dict) and "products" in data:
         return _import_envelope(data)
     if isinstance(data, dict):
-        return IngestMessage(records=[data])
+        return IngestMessage(raw_records=[data])
     raise MalformedMessage("message must be a product, an array of products or an import part")
 
 

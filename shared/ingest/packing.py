@@ -62,7 +62,7 @@ def _category_of(record: Any) -> str | None:
 
 @dataclass
 class _Buffer:
-    records: list[str]
+    serialized: list[str]
     size: int = 0
 
 
@@ -78,35 +78,35 @@ def pack_messages(import_id: str, records: Iterator[Any]) -> Iterator[str]:
         size = len(text.encode()) + 1
         if size > budget:
             raise PayloadTooLargeError(f"Record {index} is too large for a queue message.")
-        buffer = buffers.setdefault(_category_of(record), _Buffer(records=[]))
+        buffer = buffers.setdefault(_category_of(record), _Buffer(serialized=[]))
         if buffer.size + size > budget:
-            yield import_message(import_id, part, buffer.records)
+            yield import_message(import_id, part, buffer.serialized)
             part += 1
-            buffer.records, buffer.size = [], 0
-        buffer.records.append(text)
+            buffer.serialized, buffer.size = [], 0
+        buffer.serialized.append(text)
         buffer.size += size
     for buffer in buffers.values():
-        yield import_message(import_id, part, buffer.records)
+        yield import_message(import_id, part, buffer.serialized)
         part += 1
 
 
 @dataclass(frozen=True)
 class ImportPlan:
-    records: int
+    record_count: int
     messages: int
 
 
 def plan_import(import_id: str, body: bytes, media_type: str) -> ImportPlan:
     """Count records and messages (and validate the body) without keeping either."""
-    records = 0
+    record_count = 0
 
     def counted() -> Iterator[Any]:
-        nonlocal records
+        nonlocal record_count
         for record in iter_records(body, media_type):
-            records += 1
+            record_count += 1
             yield record
 
     messages = sum(1 for _ in pack_messages(import_id, counted()))
-    if records == 0:
+    if record_count == 0:
         raise BadRequestError("The import contains no records.")
-    return ImportPlan(records=records, messages=messages)
+    return ImportPlan(record_count=record_count, messages=messages)

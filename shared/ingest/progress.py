@@ -20,6 +20,14 @@ from shared.platform.cosmos import imports_container
 SUMMARY_ID = "summary"
 
 
+class PartCount(StrEnum):
+    """What counting a finished part of an import did."""
+
+    COUNTED = "counted"
+    ALREADY_COUNTED = "already counted"  # an earlier delivery of the same part was counted
+    UNKNOWN_IMPORT = "unknown import"  # no summary: the import does not exist (any more)
+
+
 class ImportState(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
@@ -29,7 +37,7 @@ class ImportState(StrEnum):
 @dataclass(frozen=True)
 class ImportProgress:
     import_id: str
-    records: int
+    accepted: int
     messages: int
     written: int
     rejected: int
@@ -45,30 +53,17 @@ class ImportProgress:
             return ImportState.COMPLETED_WITH_REJECTS
         return ImportState.COMPLETED
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "importId": self.import_id,
-            "state": self.state.value,
-            "accepted": self.records,
-            "written": self.written,
-            "rejected": self.rejected,
-            "messages": self.messages,
-            "messagesDone": self.messages_done,
-            "duplicateDeliveries": self.duplicate_deliveries,
-            "createdAt": self.created_at,
-        }
-
 
 def part_id(part: int) -> str:
     return f"part-{part}"
 
 
-async def start_import(*, import_id: str, records: int, messages: int) -> ImportProgress:
+async def start_import(*, import_id: str, accepted: int, messages: int) -> ImportProgress:
     container = await imports_container()
     summary = {
         "id": SUMMARY_ID,
         "importId": import_id,
-        "records": records,
+        "accepted": accepted,
         "messages": messages,
         "written": 0,
         "rejected": 0,
@@ -83,7 +78,7 @@ async def start_import(*, import_id: str, records: int, messages: int) -> Import
 def _progress(summary: dict[str, Any]) -> ImportProgress:
     return ImportProgress(
         import_id=summary["importId"],
-        records=summary["records"],
+        accepted=summary["accepted"],
         messages=summary["messages"],
         written=summary["written"],
         rejected=summary["rejected"],
@@ -110,10 +105,10 @@ async def part_recorded(*, import_id: str, part: int) -> bool:
 
 async def record_part(
     *, import_id: str, part: int, message_id: str, written: int, rejected: int
-) -> bool:
-    """Count a finished part once. False when it was already counted (or the import is unknown)."""
+) -> PartCount:
+    """Count a finished part once, in one batch with the summary's increments."""
     container = await imports_container()
-    outcome = {
+    part_item = {
         "id": part_id(part),
         "importId": import_id,
         "messageId": message_id,
@@ -128,14 +123,20 @@ async def record_part(
     ]
     try:
         await container.execute_item_batch(
-            [("create", (outcome,)), ("patch", (SUMMARY_ID, increments))],
+            [("create", (part_item,)), ("patch", (SUMMARY_ID, increments))],
             partition_key=import_id,
         )
     except CosmosBatchOperationError as error:
-        if error.status_code in (404, 409):  # 409: counted before; 404: no such import
-            return False
-        raise
-    return True
+        count = _PART_COUNT_FAILURES.get(error.status_code or 0)
+        if count is None:
+            raise
+        return count
+    return PartCount.COUNTED
+
+
+# The part item's create conflicts when the part was counted before; the summary's patch finds
+# no summary when the import does not exist.
+_PART_COUNT_FAILURES = {409: PartCount.ALREADY_COUNTED, 404: PartCount.UNKNOWN_IMPORT}
 
 
 async def note_duplicate_delivery(*, import_id: str) -> None:

@@ -31,11 +31,12 @@ class RetryBudgetExhausted(Exception):
     """Transient failures went on for longer than the budget allows."""
 
     def __init__(self, last_error: BaseException) -> None:
-        super().__init__(f"retry budget exhausted; last error: {describe(last_error)}")
+        super().__init__(f"retry budget exhausted; last error: {error_summary(last_error)}")
         self.last_error = last_error
 
 
-def describe(error: BaseException) -> str:
+def error_summary(error: BaseException) -> str:
+    """A failure in a few words, safe for a reason or a log line (a status, or the type)."""
     if isinstance(error, COSMOS_ERRORS):
         return f"Cosmos DB status {error.status_code}"
     return type(error).__name__

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -53,12 +53,15 @@ class Record:
         return len(json.dumps(self.item, separators=(",", ":")).encode()) + OPERATION_OVERHEAD_BYTES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
+    """What became of the record at `index`; for a retry, `error` is what kept failing."""
+
     index: int
     kind: OutcomeKind
     status: int | None = None
     reason: str | None = None
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 def group_by_partition(records: Iterable[Record]) -> dict[str, list[Record]]:
@@ -121,7 +124,15 @@ def settle_superseded(outcomes: Sequence[Outcome], superseded: dict[int, int]) -
         reason = f"superseded by record {winner}" + (
             f": {outcome.reason}" if outcome.reason else ""
         )
-        settled.append(Outcome(index, outcome.kind, outcome.status, reason))
+        settled.append(
+            Outcome(
+                index=index,
+                kind=outcome.kind,
+                status=outcome.status,
+                reason=reason,
+                error=outcome.error,
+            )
+        )
     return settled
 
 

@@ -1,14 +1,14 @@
 """The one Cosmos DB client of the process, created lazily inside the running event loop.
 
 Every invocation reuses the same client (and its connection pool). Nothing connects at import
-time: the client is built on first use, so a cold start pays only for what it needs.
+time: the client is built on first use, so a cold start pays only for what it needs. The clients
+are kept as every platform client is (`loop_scoped`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -18,6 +18,7 @@ from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 from azure.cosmos.documents import ConnectionPolicy
 
 from shared.platform.charges import record_response
+from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -28,18 +29,19 @@ IMPORTS_PARTITION_KEY = "/importId"
 
 @dataclass
 class _Clients:
-    loop: asyncio.AbstractEventLoop
     client: CosmosClient
     database: DatabaseProxy
     products: ContainerProxy
     imports: ContainerProxy
     bulk_client: CosmosClient | None = None
 
+    async def close(self) -> None:
+        await self.client.close()
+        if self.bulk_client is not None:
+            await self.bulk_client.close()
 
-_clients: _Clients | None = None
-_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
+
+_clients: LoopScoped[str, _Clients] = LoopScoped()
 
 
 def _credential(settings: Settings) -> str | AsyncTokenCredential:
@@ -97,7 +99,6 @@ async def _connect(settings: Settings) -> _Clients:
     else:
         database = client.get_database_client(settings.cosmos_database)
     return _Clients(
-        loop=asyncio.get_running_loop(),
         client=client,
         database=database,
         products=database.get_container_client(settings.cosmos_container),
@@ -106,14 +107,7 @@ async def _connect(settings: Settings) -> _Clients:
 
 
 async def _current() -> _Clients:
-    global _clients
-    loop = asyncio.get_running_loop()
-    if _clients is not None and _clients.loop is loop:
-        return _clients
-    async with _locks.setdefault(loop, asyncio.Lock()):
-        if _clients is None or _clients.loop is not loop:
-            _clients = await _connect(get_settings())
-    return _clients
+    return await _clients.get("cosmos", lambda: _connect(get_settings()))
 
 
 async def products_container() -> ContainerProxy:
@@ -148,24 +142,16 @@ def discard_clients() -> None:
     """Build the clients again on next use: after the database or a container went missing, so
     that COSMOS_CREATE_IF_MISSING creates them again. In-flight calls keep the old client, which
     is closed after a grace period."""
-    global _clients
-    if _clients is None:
-        return
-    stale, _clients = _clients, None
-    for client in (stale.client, stale.bulk_client):
-        if client is not None:
-            stale.loop.call_later(DISCARDED_CLIENT_GRACE_SECONDS, _close_later, client)
+    loop = asyncio.get_running_loop()
+    for stale in _clients.discard():
+        loop.call_later(DISCARDED_CLIENT_GRACE_SECONDS, _close_later, stale)
 
 
-def _close_later(client: CosmosClient) -> None:
-    asyncio.get_running_loop().create_task(client.close())
+def _close_later(stale: _Clients) -> None:
+    asyncio.get_running_loop().create_task(stale.close())
 
 
 async def close() -> None:
-    """Close the shared client; the next use creates a new one."""
-    global _clients
-    if _clients is not None:
-        clients, _clients = _clients, None
-        await clients.client.close()
-        if clients.bulk_client is not None:
-            await clients.bulk_client.close()
+    """Close the clients of the running loop; the next use creates new ones."""
+    for clients in _clients.discard():
+        await clients.close()

@@ -1,5 +1,6 @@
 """Storage queue clients, one per queue name, created lazily in the running event loop and
-shared by every invocation. Messages are base64 text, as the Functions queue trigger expects.
+shared by every invocation (kept as every platform client is: `loop_scoped`). Messages are
+base64 text, as the Functions queue trigger expects.
 
 The connection is the host's own (AzureWebJobsStorage): a connection string, or identity-based
 with no key anywhere (managed identity in Azure), read as the host reads it.
@@ -7,7 +8,6 @@ with no key anywhere (managed identity in Azure), read as the host reads it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -16,9 +16,10 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import BinaryBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 
+from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
 
-_clients: dict[tuple[asyncio.AbstractEventLoop, str], QueueClient] = {}
+_clients: LoopScoped[str, QueueClient] = LoopScoped()
 
 
 def _identity(settings: Settings) -> AsyncTokenCredential:
@@ -42,17 +43,27 @@ def build_queue_client(settings: Settings, name: str) -> QueueClient:
     return QueueClient(settings.queue_service_uri, name, credential=_identity(settings), **codec)
 
 
-async def queue_client(name: str) -> QueueClient:
-    """The client of queue `name`; the queue is created on first use if it does not exist."""
-    key = (asyncio.get_running_loop(), name)
-    client = _clients.get(key)
-    if client is None:
-        client = build_queue_client(get_settings(), name)
+async def _connect(name: str) -> QueueClient:
+    client = build_queue_client(get_settings(), name)
+    try:
         with contextlib.suppress(ResourceExistsError):
             await client.create_queue()
-        _clients[key] = client
+    except BaseException:
+        await client.close()  # the next send tries again with a new client
+        raise
     return client
+
+
+async def queue_client(name: str) -> QueueClient:
+    """The client of queue `name`; the queue is created on first use if it does not exist."""
+    return await _clients.get(name, lambda: _connect(name))
 
 
 async def send(name: str, text: str) -> None:
     await (await queue_client(name)).send_message(text)
+
+
+async def close() -> None:
+    """Close the queue clients of the running loop; the next send creates new ones."""
+    for client in _clients.discard():
+        await client.close()

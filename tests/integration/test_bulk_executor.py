@@ -14,6 +14,7 @@ from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.cosmos import connection_policy
@@ -32,7 +33,7 @@ async def write_through_executor(
     ) as client:
         proxy = client.get_database_client(database).get_container_client(container)
         options = ExecutorOptions(initial_concurrency=2, max_concurrency=8, linger_seconds=0.005)
-        bulk = BulkExecutor(proxy, options=options)
+        bulk = BulkExecutor(proxy, options=options, ranges=FeedRanges(proxy))
         windows: list[float] = []
 
         async def sample() -> None:
@@ -138,7 +139,7 @@ def test_each_physical_partition_gets_its_own_window(
             stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
         ) as client:
             proxy = client.get_database_client(database.id).get_container_client("products")
-            bulk = BulkExecutor(proxy, options=ExecutorOptions())
+            bulk = BulkExecutor(proxy, options=ExecutorOptions(), ranges=FeedRanges(proxy))
             records = [Record(index=n, item=item) for n, item in enumerate(products)]
             report = await bulk.write(records, budget=RetryBudget(seconds=60))
             await bulk.close()

@@ -15,6 +15,7 @@ import requests
 from azure.cosmos import CosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
+from shared.platform.settings import Settings
 from tests.factories import product_json, unique
 from tests.integration.conftest import Emulator, wait_for
 
@@ -130,12 +131,15 @@ def host_with_own_database(stack: LocalStack) -> Iterator[tuple[str, str]]:
 
 @pytest.mark.parametrize("what_goes_missing", ["container", "database"])
 def test_missing_resources_are_503_then_created_again(
-    host_with_own_database: tuple[str, str], cosmos: CosmosClient, what_goes_missing: str
+    host_with_own_database: tuple[str, str],
+    cosmos: CosmosClient,
+    host_settings: Settings,
+    what_goes_missing: str,
 ) -> None:
     url, database = host_with_own_database
     assert requests.post(f"{url}/products", json=product_json(), timeout=30).status_code == 201
     if what_goes_missing == "container":
-        cosmos.get_database_client(database).delete_container("products")
+        cosmos.get_database_client(database).delete_container(host_settings.cosmos_container)
     else:
         cosmos.delete_database(database)
     health = requests.get(f"{url}/health", timeout=30)

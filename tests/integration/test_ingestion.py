@@ -13,6 +13,7 @@ from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.settings import Settings
@@ -89,14 +90,28 @@ def test_ndjson_import_is_accepted(api: Api) -> None:
     assert finished(api, response.json()["importId"])["written"] == 50
 
 
-def test_import_request_errors(api: Api) -> None:
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"[{", "application/json"),
+        (b"[]", "application/json"),
+        (b'{"products": []}', "application/json"),
+    ],
+    ids=["malformed", "empty-array", "not-an-array"],
+)
+def test_an_import_body_without_records_to_import_is_400(
+    api: Api, body: bytes, content_type: str
+) -> None:
     assert (
-        api.post("/imports", data=b"[{", headers={"content-type": "application/json"}).status_code
-        == 400
+        api.post("/imports", data=body, headers={"content-type": content_type}).status_code == 400
     )
-    assert api.post("/imports", json=[]).status_code == 400
-    assert api.post("/imports", json={"products": []}).status_code == 400
+
+
+def test_an_import_in_another_media_type_is_415(api: Api) -> None:
     assert api.post("/imports", data=b"x", headers={"content-type": "text/csv"}).status_code == 415
+
+
+def test_an_import_that_was_never_started_is_404(api: Api) -> None:
     assert api.get(f"/imports/{uuid.uuid4()}").status_code == 404
 
 
@@ -157,6 +172,24 @@ def _try_start_import(api: Api, products: list[dict[str, Any]]) -> str | None:
 
 
 # --- messages sent straight to the queue -------------------------------------------------------
+
+
+def test_a_part_of_an_import_that_does_not_exist_is_written_and_reported_as_a_reject(
+    queues: Queues, products_container: ContainerProxy
+) -> None:
+    import_id = str(uuid.uuid4())
+    products = catalog(3, categories=1)
+    queues.send_text(
+        queues.ingest, json.dumps({"importId": import_id, "part": 0, "products": products})
+    )
+    (orphan,) = wait_for(
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if import_id in t],
+        what="the reject of the uncountable part",
+    )
+    assert orphan["status"] == 404 and orphan["index"] is None
+    assert f"import {import_id} does not exist" in orphan["reason"]
+    assert (orphan["importId"], orphan["part"]) == (import_id, 0)
+    assert stored_count(products_container, {products[0]["categoryId"]}) == 3
 
 
 def test_message_that_is_not_json_becomes_one_reject_with_its_raw_text(queues: Queues) -> None:
@@ -248,7 +281,7 @@ def test_the_executor_sends_1000_records_of_one_category_as_10_batches(
         ) as client:
             database = client.get_database_client(host_settings.cosmos_database)
             target = database.get_container_client(host_settings.cosmos_container)
-            bulk = BulkExecutor(target, options=ExecutorOptions())
+            bulk = BulkExecutor(target, options=ExecutorOptions(), ranges=FeedRanges(target))
             report = await bulk.write(records, budget=RetryBudget(seconds=10))
             await bulk.close()
             return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
@@ -30,7 +30,7 @@ class ScriptedContainer:
         self.respond = respond
 
     async def execute_item_batch(
-        self, batch_operations: list[Any], partition_key: str, **_: Any
+        self, batch_operations: Sequence[tuple[str, tuple[Any, ...]]], partition_key: str, **_: Any
     ) -> list[dict[str, Any]]:
         items = [operation[1][0] for operation in batch_operations]
         self.calls.append((partition_key, items))

@@ -75,7 +75,7 @@ def test_results_carry_status_etag_body_and_charge() -> None:
             {"statusCode": 204, "requestCharge": 1},
         ]
     )
-    assert results == [
+    assert results["results"] == [
         {"status": 201, "requestCharge": 5.2, "etag": "e1", "body": {"id": "a"}},
         {"status": 204, "requestCharge": 1.0},
     ]

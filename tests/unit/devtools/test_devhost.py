@@ -38,8 +38,9 @@ def test_route_templates_do_not_match_other_paths() -> None:
         ("00:00:00.5", timedelta(milliseconds=500)),
         ("1.02:00:00", timedelta(days=1, hours=2)),
     ],
+    ids=["seconds", "minutes", "fraction", "days"],
 )
-def test_host_json_timespans(text: str, expected: timedelta) -> None:
+def test_host_json_timespans_read_as_dotnet_timespans_do(text: str, expected: timedelta) -> None:
     assert parse_timespan(text) == expected
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
@@ -29,7 +30,7 @@ def write(
             fixed_concurrency=True,
         )
     backoff = Backoff(random=lambda: 1.0)
-    bulk = BulkExecutor(container, options=options, backoff=backoff, ranges=OneRange())  # type: ignore[arg-type]
+    bulk = BulkExecutor(container, options=options, backoff=backoff, ranges=OneRange())
 
     async def run_once() -> Any:
         try:
@@ -46,7 +47,7 @@ def outcome_kinds(report: Any) -> dict[int, OutcomeKind]:
 
 def executor(container: ScriptedContainer, **options: Any) -> BulkExecutor:
     settings = {"linger_seconds": 0.02, "initial_concurrency": 1, "max_concurrency": 4, **options}
-    return BulkExecutor(container, options=ExecutorOptions(**settings), ranges=OneRange())  # type: ignore[arg-type]
+    return BulkExecutor(container, options=ExecutorOptions(**settings), ranges=OneRange())
 
 
 def kinds(report: Any) -> list[OutcomeKind]:
@@ -211,6 +212,33 @@ def test_transient_failures_beyond_the_budget_leave_records_to_retry() -> None:
     assert len(report.outcomes) == 150
 
 
+def test_records_never_sent_after_a_batch_failed_for_good_say_they_were_not_attempted() -> None:
+    def unexpected(*_: Any) -> None:
+        raise http_error(500)
+
+    container = ScriptedContainer(unexpected)
+    report = write(container, [record(n) for n in range(150)])
+    assert len(container.calls) == 1  # the second batch of the key is never sent
+    assert all(kind is OutcomeKind.RETRY for kind in outcome_kinds(report).values())
+    sent, unsent = report.outcomes[:100], report.outcomes[100:]
+    assert {outcome.reason for outcome in sent} == {"Cosmos DB status 500"}
+    assert all((o.reason or "").startswith("not attempted: an earlier batch") for o in unsent)
+    assert all(o.error is not None and o.error.status_code == 500 for o in report.outcomes)
+
+
+def test_records_whose_budget_ran_out_before_they_were_sent_say_they_were_not_attempted() -> None:
+    def always_unavailable(*_: Any) -> None:
+        raise http_error(503)
+
+    report = write(
+        ScriptedContainer(always_unavailable), [record(n) for n in range(150)], budget=0.5
+    )
+    reasons = [outcome.reason or "" for outcome in report.outcomes]
+    assert all(reason.startswith("retry budget exhausted") for reason in reasons[:100])
+    assert all(reason.startswith("not attempted") for reason in reasons[100:])
+    assert all("503" in reason for reason in reasons)
+
+
 def test_a_failed_partition_does_not_hold_up_the_others() -> None:
     def cars_unavailable(partition_key: str, _: Any) -> None:
         if partition_key == "cars":
@@ -273,7 +301,10 @@ def test_partitions_run_concurrently_up_to_the_window() -> None:
 
     class SlowContainer(ScriptedContainer):
         async def execute_item_batch(
-            self, batch_operations: list[Any], partition_key: str, **kwargs: Any
+            self,
+            batch_operations: Sequence[tuple[str, tuple[Any, ...]]],
+            partition_key: str,
+            **kwargs: Any,
         ) -> Any:
             nonlocal running, peak
             running += 1

@@ -10,16 +10,16 @@ from shared.ingest.messages import MalformedMessage, import_message, parse_messa
 def test_import_part_carries_its_import_and_part() -> None:
     body = json.dumps({"importId": "i1", "part": 3, "products": [{"id": "a"}]}).encode()
     message = parse_message(body)
-    assert (message.import_id, message.part, message.records) == ("i1", 3, [{"id": "a"}])
+    assert (message.import_id, message.part, message.raw_records) == ("i1", 3, [{"id": "a"}])
 
 
 def test_a_bare_array_is_a_list_of_products() -> None:
     message = parse_message(b'[{"id": "a"}, {"id": "b"}]')
-    assert message.records == [{"id": "a"}, {"id": "b"}] and message.import_id is None
+    assert message.raw_records == [{"id": "a"}, {"id": "b"}] and message.import_id is None
 
 
 def test_a_bare_object_is_one_product() -> None:
-    assert parse_message(b'{"id": "a"}').records == [{"id": "a"}]
+    assert parse_message(b'{"id": "a"}').raw_records == [{"id": "a"}]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_anything_else_is_malformed(body: bytes) -> None:
 def test_import_message_round_trips() -> None:
     text = import_message("i1", 7, [json.dumps({"id": "a"}), json.dumps({"id": "b"})])
     message = parse_message(text.encode())
-    assert (message.import_id, message.part, message.records) == (
+    assert (message.import_id, message.part, message.raw_records) == (
         "i1",
         7,
         [{"id": "a"}, {"id": "b"}],

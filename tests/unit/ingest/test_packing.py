@@ -42,7 +42,9 @@ def test_every_record_lands_in_exactly_one_message_that_fits_the_queue() -> None
     records = products(3000)
     messages = list(pack_messages("import-1", iter(records)))
     parsed = [parse_message(m.encode()) for m in messages]
-    assert sorted(r["id"] for p in parsed for r in p.records) == sorted(r["id"] for r in records)
+    assert sorted(r["id"] for p in parsed for r in p.raw_records) == sorted(
+        r["id"] for r in records
+    )
     assert [p.part for p in parsed] == list(range(len(messages)))
     assert all(len(base64.b64encode(m.encode())) <= QUEUE_MESSAGE_LIMIT for m in messages)
 
@@ -50,7 +52,7 @@ def test_every_record_lands_in_exactly_one_message_that_fits_the_queue() -> None
 def test_messages_hold_one_category_each_in_record_order() -> None:
     records = products(2000, categories=4)
     for message in pack_messages("import-1", iter(records)):
-        parsed = parse_message(message.encode()).records
+        parsed = parse_message(message.encode()).raw_records
         assert len({r["categoryId"] for r in parsed}) == 1
         positions = [records.index(r) for r in parsed]
         assert positions == sorted(positions)
@@ -65,7 +67,7 @@ def test_plan_counts_records_and_messages() -> None:
     records = products(1000)
     body = json.dumps(records).encode()
     plan = plan_import("import-1", body, JSON)
-    assert plan.records == 1000
+    assert plan.record_count == 1000
     assert plan.messages == len(list(pack_messages("import-1", iter(records))))
 
 

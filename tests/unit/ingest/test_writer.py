@@ -74,6 +74,24 @@ def test_a_record_larger_than_the_chunk_limit_gets_a_chunk_of_its_own() -> None:
         (http_error(404), 10, Action.GIVE_UP),
         (KeyError("bug"), 10, Action.GIVE_UP),
     ],
+    ids=[
+        "throttled",
+        "unavailable",
+        "timeout-408",
+        "449",
+        "timeout",
+        "connection-reset",
+        "failed-operation-400",
+        "failed-operation-413",
+        "too-large-batch",
+        "too-large-record",
+        "bad-record",
+        "forbidden",
+        "not-found",
+        "bug",
+    ],
 )
-def test_decision_after_a_failed_batch(error: BaseException, size: int, action: Action) -> None:
+def test_a_failed_batch_is_retried_split_or_given_up_by_its_error(
+    error: BaseException, size: int, action: Action
+) -> None:
     assert decide(error, size) is action

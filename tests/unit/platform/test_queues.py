@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 
+from shared.platform import queues
 from shared.platform.queues import build_queue_client
 from shared.platform.settings import Settings
 
@@ -64,3 +66,42 @@ def test_a_connection_string_wins_over_identity_settings() -> None:
     client = build_queue_client(configured, "orders")
     assert "127.0.0.1" in client.url
     close(client)
+
+
+class FakeQueueClient:
+    """Stands in for the SDK's QueueClient: counts creations and closes."""
+
+    built = 0
+
+    def __init__(self) -> None:
+        FakeQueueClient.built += 1
+        self.closed = False
+        self.sent: list[str] = []
+
+    async def create_queue(self) -> None:
+        await asyncio.sleep(0.01)
+
+    async def send_message(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def test_two_first_sends_at_once_share_one_client_which_close_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    FakeQueueClient.built = 0
+    monkeypatch.setattr(queues, "build_queue_client", lambda _settings, _name: FakeQueueClient())
+    monkeypatch.setattr(queues, "get_settings", lambda: settings())
+
+    async def main() -> FakeQueueClient:
+        await asyncio.gather(queues.send("orders", "a"), queues.send("orders", "b"))
+        client = await queues.queue_client("orders")
+        await queues.close()
+        return client  # type: ignore[return-value]
+
+    client = asyncio.run(main())
+    assert FakeQueueClient.built == 1
+    assert sorted(client.sent) == ["a", "b"]
+    assert client.closed

@@ -1,0 +1,77 @@
+"""Rejected records: what each one says, and how it leaves the service.
+
+Every record ingestion cannot write ends here with its reason: on the rejects queue, for the
+integrations that read it, as an entry small enough to be one queue message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
+
+from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage
+from shared.platform import queues
+from shared.platform.settings import get_settings
+
+TRUNCATED_RECORD_CHARACTERS = 32_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reject:
+    """A record that will not be written: where it was in its message, a status and why.
+    `raw` holds a record that JSON cannot carry as a value (NaN, or a message that is not
+    JSON at all) as text."""
+
+    index: int | None
+    status: int
+    reason: str
+    record: Any = None
+    raw: str | None = None
+
+
+class RejectEntry(TypedDict):
+    """A reject on the wire: where it came from, why, and the record (or its trimmed text)."""
+
+    importId: str | None
+    part: int | None
+    messageId: str
+    index: int | None
+    status: int
+    reason: str
+    record: NotRequired[Any]
+    raw: NotRequired[str]
+    truncated: NotRequired[str]
+
+
+def reject_entry(reject: Reject, *, message: IngestMessage | None, message_id: str) -> RejectEntry:
+    """The entry of `reject`, trimmed so that it always fits in a queue message."""
+    entry = RejectEntry(
+        importId=message.import_id if message else None,
+        part=message.part if message else None,
+        messageId=message_id,
+        index=reject.index,
+        status=reject.status,
+        reason=reject.reason,
+    )
+    if reject.raw is not None:
+        entry["raw"] = reject.raw
+    else:
+        entry["record"] = reject.record
+    if len(json.dumps(entry).encode()) > MAX_MESSAGE_JSON_BYTES:
+        dropped = entry.pop("record") if "record" in entry else entry.pop("raw", None)
+        entry["truncated"] = json.dumps(dropped)[:TRUNCATED_RECORD_CHARACTERS]
+    return entry
+
+
+async def send_rejects(
+    rejects: Sequence[Reject], *, message: IngestMessage | None, message_id: str
+) -> None:
+    """Put every reject on the rejects queue, in the order given."""
+    queue = get_settings().rejects_queue
+    for reject in rejects:
+        entry = reject_entry(reject, message=message, message_id=message_id)
+        await queues.send(queue, json.dumps(entry))
