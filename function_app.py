@@ -8,13 +8,17 @@ that a cold start serving a product read does not pay for the storage SDK or the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import azure.functions as func
 
 from shared.api import products
-from shared.api.http import empty_response, http_endpoint, json_response, read_json
-from shared.api.params import route_id
+from shared.api.http import Handler, empty_response, http_endpoint, json_response, read_json
+from shared.api.params import parse_page_size, route_id
 from shared.catalog import store
+from shared.ingest.queue_edge import queue_endpoint
+from shared.platform import telemetry
 from shared.platform.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
@@ -22,14 +26,27 @@ settings = get_settings()
 # Function keys in Azure (x-functions-key or ?code=); Core Tools and the development host
 # do not check keys locally. The health probe stays anonymous.
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+# Telemetry export as the settings say; with no exporter configured nothing is imported.
+telemetry.configure(settings)
+
+
+def http_route(
+    route: str, *, methods: list[str], auth_level: func.AuthLevel | None = None
+) -> Callable[[Handler], Any]:
+    """Register a handler at `route`, served through the shared HTTP edge."""
+
+    def register(handler: Handler) -> Any:
+        endpoint = http_endpoint(route)(handler)
+        return app.route(route=route, methods=methods, auth_level=auth_level)(endpoint)
+
+    return register
 
 
 def _product_headers(stored: store.StoredProduct) -> dict[str, str]:
     return {"ETag": stored.etag}
 
 
-@app.route(route="products", methods=["POST"])
-@http_endpoint
+@http_route("products", methods=["POST"])
 async def create_product(req: func.HttpRequest) -> func.HttpResponse:
     stored = await store.create_product(product=products.parse_create(req))
     location = products.product_location(stored.item["categoryId"], stored.item["id"])
@@ -37,8 +54,7 @@ async def create_product(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(stored.item, status=201, headers=headers)
 
 
-@app.route(route="products/{categoryId}/{id}", methods=["GET"])
-@http_endpoint
+@http_route("products/{categoryId}/{id}", methods=["GET"])
 async def read_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
     stored = await store.read_product(category_id=category_id, product_id=product_id)
@@ -47,16 +63,14 @@ async def read_product(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(stored.item, headers=_product_headers(stored))
 
 
-@app.route(route="products/{categoryId}/{id}", methods=["PUT"])
-@http_endpoint
+@http_route("products/{categoryId}/{id}", methods=["PUT"])
 async def replace_product(req: func.HttpRequest) -> func.HttpResponse:
     product = products.parse_replace(req)
     stored = await store.replace_product(product=product, if_match=products.parse_if_match(req))
     return json_response(stored.item, headers=_product_headers(stored))
 
 
-@app.route(route="products/{categoryId}/{id}", methods=["PATCH"])
-@http_endpoint
+@http_route("products/{categoryId}/{id}", methods=["PATCH"])
 async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
     stored = await store.patch_product(
@@ -68,8 +82,7 @@ async def patch_product(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(stored.item, headers=_product_headers(stored))
 
 
-@app.route(route="products/{categoryId}/{id}", methods=["DELETE"])
-@http_endpoint
+@http_route("products/{categoryId}/{id}", methods=["DELETE"])
 async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
     await store.delete_product(
@@ -78,26 +91,23 @@ async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
     return empty_response(status=204)
 
 
-@app.route(route="categories/{categoryId}/products", methods=["GET"])
-@http_endpoint
+@http_route("categories/{categoryId}/products", methods=["GET"])
 async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
     page = await store.list_products(
         category_id=route_id(req, "categoryId"),
-        limit=products.parse_page_size(req),
+        limit=parse_page_size(req),
         continuation=req.params.get("continuation"),
     )
     return json_response(products.page_body(page))
 
 
-@app.route(route="categories/{categoryId}/products", methods=["DELETE"])
-@http_endpoint
+@http_route("categories/{categoryId}/products", methods=["DELETE"])
 async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
     deletion = await store.delete_category(category_id=route_id(req, "categoryId"))
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
 
 
-@app.route(route="categories/{categoryId}/batch", methods=["POST"])
-@http_endpoint
+@http_route("categories/{categoryId}/batch", methods=["POST"])
 async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import batches
 
@@ -107,8 +117,7 @@ async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(batches.batch_results(results))
 
 
-@app.route(route="imports", methods=["POST"])
-@http_endpoint
+@http_route("imports", methods=["POST"])
 async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
 
@@ -119,8 +128,7 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@app.route(route="imports/{importId}", methods=["GET"])
-@http_endpoint
+@http_route("imports/{importId}", methods=["GET"])
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
     from shared.ingest import progress
@@ -129,14 +137,30 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(imports.progress_body(state))
 
 
+@http_route("imports/{importId}/rejects", methods=["GET"])
+async def list_import_rejects(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import imports
+    from shared.ingest import progress, rejects
+
+    import_id = imports.import_key(req)
+    await progress.read_progress(import_id=import_id)  # 404 for an import that never started
+    page = await rejects.read_rejects(
+        import_id=import_id,
+        limit=parse_page_size(req),
+        continuation=req.params.get("continuation"),
+    )
+    return json_response(imports.rejects_body(page))
+
+
 @app.queue_trigger(
     arg_name="msg", queue_name=settings.ingest_queue, connection="AzureWebJobsStorage"
 )
+@queue_endpoint(settings.ingest_queue)
 async def ingest_products(msg: func.QueueMessage) -> None:
     """Raises (so the host delivers the message again) only when transient failures persist."""
     from shared.ingest import consumer
 
-    summary = await consumer.ingest(msg.get_body(), message_id=msg.id)
+    summary = await consumer.ingest(msg.get_body(), message_id=msg.id or "")
     logging.info(
         "Message %s: %s written, %s rejected%s",
         msg.id,
@@ -146,16 +170,14 @@ async def ingest_products(msg: func.QueueMessage) -> None:
     )
 
 
-@app.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@http_endpoint
+@http_route("openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def openapi(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api.openapi import openapi_document
 
     return json_response(openapi_document())
 
 
-@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@http_endpoint
+@http_route("health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     await store.check_health()
     return json_response({"status": "healthy"})

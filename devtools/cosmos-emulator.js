@@ -71,7 +71,7 @@ async function serveDataPlane({ account, faults, stats, throughput, override }, 
   stats.record(kind);
   const { latencyMs } = faults.get();
   if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
-  const fault = faults.pick();
+  const fault = faults.pick({ kind, pathname });
   if (fault) {
     stats.recordFault(fault.status);
     req.resume();

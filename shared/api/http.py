@@ -1,8 +1,8 @@
 """The HTTP edge shared by every HTTP function: JSON in, JSON or problem+json out.
 
 `http_endpoint` wraps a handler so that any error becomes an RFC 9457 problem response through
-the one mapping in `shared.platform.errors`, and every response that touched Cosmos DB carries its
-request charge.
+the one mapping in `shared.platform.errors`, every response that touched Cosmos DB carries its
+request charge, and every invocation is a server span (when telemetry is on).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared.platform import cosmos
-from shared.platform.charges import RequestCharge, start_metering
+from shared.platform import cosmos, metrics, telemetry
+from shared.platform.charges import RequestCharge
 from shared.platform.errors import (
     BadRequestError,
     PayloadTooLargeError,
@@ -35,6 +35,7 @@ from shared.platform.settings import get_settings
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+ROUTE_PREFIX = "api"  # host.json: extensions.http.routePrefix
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
@@ -107,30 +108,54 @@ def _with_charge(response: func.HttpResponse, meter: RequestCharge) -> func.Http
     return response
 
 
-def http_endpoint(handler: Handler) -> Handler:
-    """Turn every error raised by `handler` into a problem response and add the request charge.
-    A handler that outlasts HTTP_TIMEOUT_SECONDS (a hung database, say) is cancelled: 503."""
-
-    @functools.wraps(handler)
-    async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
-        meter = start_metering()
-        seconds = get_settings().http_timeout_seconds
-        deadline = asyncio.timeout(seconds)
-        try:
-            async with deadline:
-                response = await handler(req)
-        except Exception as error:  # noqa: BLE001 - the edge: every error becomes a response
-            problem = (
-                ServiceUnavailableError(f"No answer within {seconds:g} s; retry later.")
-                if deadline.expired()
-                else to_service_error(error)
+async def _answer(handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
+    """The handler's response, or the problem response for whatever it raised. A handler that
+    outlasts HTTP_TIMEOUT_SECONDS (a hung database, say) is cancelled: 503."""
+    seconds = get_settings().http_timeout_seconds
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await handler(req)
+    except Exception as error:  # noqa: BLE001 - the edge: every error becomes a response
+        if deadline.expired():
+            metrics.count_timeout()
+            problem: ServiceError = ServiceUnavailableError(
+                f"No answer within {seconds:g} s; retry later."
             )
-            if isinstance(problem, StoreMissingError):
-                cosmos.discard_clients()
-            response = problem_response(problem, instance=_path_of(req))
-        return _with_charge(response, meter)
+        else:
+            problem = to_service_error(error)
+        if isinstance(problem, StoreMissingError):
+            cosmos.discard_clients()
+        return problem_response(problem, instance=_path_of(req))
 
-    return endpoint
+
+def http_endpoint(route: str) -> Callable[[Handler], Handler]:
+    """Serve `handler` (registered at `route`) through the edge: every error becomes a problem
+    response, the request charge is added, and the invocation is one server span."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
+            method = (req.method or "GET").upper()
+            attributes = {
+                "faas.name": handler.__name__,
+                "faas.trigger": "http",
+                "http.request.method": method,
+                "http.route": f"/{ROUTE_PREFIX}/{route}",
+            }
+            name = f"{method} /{ROUTE_PREFIX}/{route}"
+            with telemetry.charged_span(
+                name, kind="server", attributes=attributes, carrier=req.headers
+            ) as span:
+                response = _with_charge(await _answer(handler, req), span.meter)
+                span.set("http.response.status_code", response.status_code)
+                if response.status_code >= 500:
+                    span.fail(f"HTTP {response.status_code}")
+            return response
+
+        return endpoint
+
+    return wrap
 
 
 def _path_of(req: func.HttpRequest) -> str:

@@ -8,7 +8,7 @@ import uuid
 import azure.functions as func
 
 from shared.api.http import media_type, read_body
-from shared.api.wire import ImportAccepted
+from shared.api.wire import ImportAccepted, ImportLinks, ImportRejects
 from shared.api.wire import ImportProgress as ImportProgressBody
 from shared.ingest import progress
 from shared.ingest.packing import (
@@ -18,7 +18,8 @@ from shared.ingest.packing import (
     plan_import,
 )
 from shared.ingest.progress import ImportProgress
-from shared.platform import queues
+from shared.ingest.rejects import RejectPage
+from shared.platform import metrics, queues
 from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
 from shared.platform.limits import JSON_MEDIA_TYPE, MAX_REQUEST_BYTES, NDJSON_MEDIA_TYPE
 from shared.platform.settings import get_settings
@@ -75,12 +76,17 @@ def import_location(import_id: str) -> str:
     return f"/api/imports/{import_id}"
 
 
+def rejects_location(import_id: str) -> str:
+    return f"{import_location(import_id)}/rejects"
+
+
 def accepted_body(import_id: str, plan: ImportPlan) -> ImportAccepted:
     return ImportAccepted(importId=import_id, records=plan.record_count, messages=plan.messages)
 
 
 def progress_body(progress: ImportProgress) -> ImportProgressBody:
-    return ImportProgressBody(
+    """The progress document; it links to the rejects once there are any."""
+    body = ImportProgressBody(
         importId=progress.import_id,
         state=progress.state.value,
         accepted=progress.accepted,
@@ -91,6 +97,16 @@ def progress_body(progress: ImportProgress) -> ImportProgressBody:
         duplicateDeliveries=progress.duplicate_deliveries,
         createdAt=progress.created_at,
     )
+    if progress.rejected:
+        body["links"] = ImportLinks(rejects=rejects_location(progress.import_id))
+    return body
+
+
+def rejects_body(page: RejectPage) -> ImportRejects:
+    body = ImportRejects(items=page.entries, count=len(page.entries))
+    if page.continuation:
+        body["continuation"] = page.continuation
+    return body
 
 
 async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
@@ -102,4 +118,5 @@ async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
         import_id=import_id, accepted=plan.record_count, messages=plan.messages
     )
     await _enqueue(import_id, body, sent_type)
+    metrics.count_records(plan.record_count, outcome="accepted")
     return import_id, plan

@@ -14,14 +14,15 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from shared.api.batches import KINDS, NEEDS_ID
-from shared.api.params import ENTITY_TAG_PATTERN
-from shared.api.products import JSON_PATCH_CONTENT_TYPE, MAX_PAGE_SIZE
+from shared.api.params import DEFAULT_PAGE_SIZE, ENTITY_TAG_PATTERN, MAX_PAGE_SIZE
+from shared.api.products import JSON_PATCH_CONTENT_TYPE
 from shared.api.wire import (
     BatchResults,
     CategoryDeletion,
     Health,
     ImportAccepted,
     ImportProgress,
+    ImportRejects,
     Problem,
     ProductPage,
 )
@@ -89,6 +90,9 @@ ROUTES = (
     Route(name="read_import", method="get", path="/imports/{importId}",
           summary="An import's progress", ok=200, ok_schema="ImportProgress",
           params=("importId",), errors=(404,)),
+    Route(name="list_import_rejects", method="get", path="/imports/{importId}/rejects",
+          summary="A page of an import's rejected records", ok=200, ok_schema="ImportRejects",
+          params=("importId", "limit", "continuation"), errors=(404,)),
     Route(name="health", method="get", path="/health", summary="Whether Cosmos DB answers",
           ok=200, ok_schema="Health"),
     Route(name="openapi", method="get", path="/openapi.json", summary="This document", ok=200),
@@ -105,7 +109,12 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "importId": {"in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
     "limit": {
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 100},
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PAGE_SIZE,
+            "default": DEFAULT_PAGE_SIZE,
+        },
     },
     "continuation": {
         "in": "query",
@@ -214,6 +223,7 @@ def _schemas() -> dict[str, Any]:
         "BatchResults": BatchResults,
         "ImportAccepted": ImportAccepted,
         "ImportProgress": ImportProgress,
+        "ImportRejects": ImportRejects,
         "Health": Health,
         "Problem": Problem,
     }

@@ -47,3 +47,17 @@ def parse_etag(value: str | None, *, where: str) -> str | None:
     if not _ENTITY_TAG.match(value):
         raise BadRequestError(f"{where} must be an entity tag (as the ETag header gave it) or *.")
     return value.strip()
+
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_PAGE_SIZE = re.compile(r"[0-9]{1,4}")  # ASCII digits only: str.isdigit() also accepts '²'
+
+
+def parse_page_size(req: func.HttpRequest) -> int:
+    raw = req.params.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not _PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequestError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)

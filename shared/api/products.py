@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 import azure.functions as func
@@ -17,8 +16,6 @@ from shared.catalog.store import ProductPage as StoredPage
 from shared.platform.errors import BadRequestError, UnsupportedMediaTypeError, validation_problem
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 
 
 def product_location(category_id: str, product_id: str) -> str:
@@ -79,15 +76,3 @@ def parse_patch(req: func.HttpRequest) -> CosmosPatch:
     if media_type(req) != JSON_PATCH_CONTENT_TYPE:
         raise UnsupportedMediaTypeError(f"Send the patch as {JSON_PATCH_CONTENT_TYPE}.")
     return to_cosmos_patch(read_json(req, media_types=(JSON_PATCH_CONTENT_TYPE,)))
-
-
-_PAGE_SIZE = re.compile(r"[0-9]{1,4}")  # ASCII digits only: str.isdigit() also accepts '²'
-
-
-def parse_page_size(req: func.HttpRequest) -> int:
-    raw = req.params.get("limit")
-    if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not _PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise BadRequestError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)

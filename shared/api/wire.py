@@ -11,6 +11,7 @@ from pydantic import GetPydanticSchema
 from typing_extensions import TypedDict
 
 from shared.catalog.models import Product
+from shared.ingest.rejects import RejectEntry
 
 # A stored product as JSON (system properties removed): a dict to the code, the Product model
 # to the schema.
@@ -45,6 +46,10 @@ class ImportAccepted(TypedDict):
     messages: int
 
 
+class ImportLinks(TypedDict):
+    rejects: str
+
+
 class ImportProgress(TypedDict):
     importId: str
     state: Literal["running", "completed", "completedWithRejects"]
@@ -55,6 +60,15 @@ class ImportProgress(TypedDict):
     messagesDone: int
     duplicateDeliveries: int
     createdAt: str
+    links: NotRequired[ImportLinks]
+
+
+class ImportRejects(TypedDict):
+    """A page of an import's rejected records, each as the rejects queue carries it."""
+
+    items: list[RejectEntry]
+    count: int
+    continuation: NotRequired[str]
 
 
 class Health(TypedDict):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from azure.core import MatchConditions
-from azure.core.async_paging import AsyncPageIterator
+from azure.core.async_paging import AsyncItemPaged, AsyncPageIterator
 from azure.cosmos.exceptions import (
     CosmosAccessConditionFailedError,
     CosmosBatchOperationError,
@@ -71,6 +71,8 @@ class StoredProduct:
 
 @dataclass(frozen=True)
 class ProductPage:
+    """One page of query results (products, or any item of this store's containers)."""
+
     items: list[dict[str, Any]]
     continuation: str | None
 
@@ -168,14 +170,10 @@ def decode_continuation(token: str | None) -> str | None:
     return inner
 
 
-async def list_products(*, category_id: str, limit: int, continuation: str | None) -> ProductPage:
-    """One page of a category's products and the token for the next page (None on the last)."""
-    container = await products_container()
-    query = container.query_items(
-        "SELECT * FROM c",
-        partition_key=category_id,
-        max_item_count=limit,
-    )
+async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | None) -> ProductPage:
+    """The page of `query` that `continuation` (a token this module wrote) points at, or the
+    first; its items without system properties, and the token of the next page (None on the
+    last). 400 for a token that is not one of ours."""
     pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
     items: list[dict[str, Any]] = []
     try:
@@ -187,6 +185,15 @@ async def list_products(*, category_id: str, limit: int, continuation: str | Non
             raise InvalidContinuationError() from None
         raise
     return ProductPage(items=items, continuation=encode_continuation(pager.continuation_token))
+
+
+async def list_products(*, category_id: str, limit: int, continuation: str | None) -> ProductPage:
+    """One page of a category's products and the token for the next page (None on the last)."""
+    container = await products_container()
+    query = container.query_items(
+        "SELECT * FROM c", partition_key=category_id, max_item_count=limit
+    )
+    return await read_page(query, continuation)
 
 
 async def execute_batch(

@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -19,10 +20,12 @@ from shared.catalog.models import Product
 from shared.ingest import progress
 from shared.ingest.executor import shared_executor
 from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
-from shared.ingest.progress import PartCount
-from shared.ingest.rejects import Reject, send_rejects
+from shared.ingest.progress import ImportProgress, ImportState, PartCount
+from shared.ingest.rejects import Reject, send_rejects, store_rejects
 from shared.ingest.retries import RetryBudget, RetryBudgetExhausted
 from shared.ingest.writer import OutcomeKind, Record, WriteReport
+from shared.platform import metrics, telemetry
+from shared.platform.charges import add_charge
 from shared.platform.errors import field_errors
 from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
@@ -122,24 +125,45 @@ async def _ingest_message(
     message: IngestMessage, message_id: str, budget: RetryBudget
 ) -> IngestSummary:
     part = ImportPart.of(message)
-    if part and await _already_counted(part, budget):
-        return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
+    if part is None:
+        return await _write_and_report(message, message_id, budget)
+    attributes: telemetry.Attributes = {
+        "catalog.import.id": part.import_id,
+        "catalog.import.part": part.number,
+    }
+    with telemetry.charged_span("ingest import part", attributes=attributes) as span:
+        if await _already_counted(part, budget):
+            return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
+        summary = await _write_and_report(message, message_id, budget)
+        count = await _count_part(
+            part, summary, message=message, message_id=message_id, budget=budget
+        )
+        span.set("catalog.ingest.written", summary.written)
+        span.set("catalog.ingest.rejected", summary.rejected)
+    return IngestSummary(written=summary.written, rejected=summary.rejected, part_count=count)
+
+
+async def _write_and_report(
+    message: IngestMessage, message_id: str, budget: RetryBudget
+) -> IngestSummary:
+    """Write the message's valid records; store (for an import part) and send every reject."""
     records, rejects = validate_records(message, message_id)
     report = await _write(records, budget)
     rejects += _rejected_by_cosmos(report, records)
     rejects.sort(key=lambda reject: reject.index or 0)
+    await budget.call(lambda: store_rejects(rejects, message=message, message_id=message_id))
     await send_rejects(rejects, message=message, message_id=message_id)
-    summary = IngestSummary(written=len(report.of_kind(OutcomeKind.WRITTEN)), rejected=len(rejects))
-    if part is None:
-        return summary
-    count = await _count_part(part, summary, message=message, message_id=message_id, budget=budget)
-    return IngestSummary(written=summary.written, rejected=summary.rejected, part_count=count)
+    written = len(report.of_kind(OutcomeKind.WRITTEN))
+    metrics.count_records(written, outcome="written")
+    metrics.count_records(len(rejects), outcome="rejected")
+    return IngestSummary(written=written, rejected=len(rejects))
 
 
 async def _write(records: list[Record], budget: RetryBudget) -> WriteReport:
     """Every record's outcome; RetryLater (caused by the last transient error) if any record
     could not be written within the budget."""
     report = await (await shared_executor()).write(records, budget=budget)
+    add_charge(report.request_charge)  # this message's share of the batches it rode in
     retry = report.of_kind(OutcomeKind.RETRY)
     if retry:
         detail = f"{len(retry)} records hit transient failures: {retry[0].reason}"
@@ -164,9 +188,8 @@ async def _count_part(
     message_id: str,
     budget: RetryBudget,
 ) -> PartCount:
-    """Add the part's counts to its import, once. A part of an import that does not exist is
-    an error an operator must see: it is logged and reported as a reject of the whole part."""
-    count = await budget.call(
+    """Add the part's counts to its import, once."""
+    recorded = await budget.call(
         lambda: progress.record_part(
             import_id=part.import_id,
             part=part.number,
@@ -175,23 +198,43 @@ async def _count_part(
             rejected=summary.rejected,
         )
     )
-    if count is PartCount.ALREADY_COUNTED:
+    if recorded.count is PartCount.ALREADY_COUNTED:
         logger.info(
             "Part %s of import %s was counted by another delivery", part.number, part.import_id
         )
         await budget.call(lambda: progress.note_duplicate_delivery(import_id=part.import_id))
-    elif count is PartCount.UNKNOWN_IMPORT:
-        logger.error(
-            "Import %s does not exist: part %s (%s written, %s rejected) cannot be counted",
-            part.import_id, part.number, summary.written, summary.rejected,
-        )  # fmt: skip
-        reason = (
-            f"import {part.import_id} does not exist: the part's {summary.written} written and "
-            f"{summary.rejected} rejected records cannot be counted in its progress"
-        )
-        orphan = Reject(index=None, status=404, reason=reason)
-        await send_rejects([orphan], message=message, message_id=message_id)
-    return count
+    elif recorded.count is PartCount.UNKNOWN_IMPORT:
+        await _report_unknown_import(part, summary, message=message, message_id=message_id)
+    elif recorded.progress is not None and recorded.progress.state is not ImportState.RUNNING:
+        _finished(recorded.progress)
+    return recorded.count
+
+
+async def _report_unknown_import(
+    part: ImportPart, summary: IngestSummary, *, message: IngestMessage, message_id: str
+) -> None:
+    """A part of an import that does not exist is an error an operator must see: it is logged
+    and reported as a reject of the whole part."""
+    logger.error(
+        "Import %s does not exist: part %s (%s written, %s rejected) cannot be counted",
+        part.import_id, part.number, summary.written, summary.rejected,
+    )  # fmt: skip
+    reason = (
+        f"import {part.import_id} does not exist: the part's {summary.written} written and "
+        f"{summary.rejected} rejected records cannot be counted in its progress"
+    )
+    orphan = Reject(index=None, status=404, reason=reason)
+    await send_rejects([orphan], message=message, message_id=message_id)
+
+
+def _finished(state: ImportProgress) -> None:
+    """The last part of an import was counted: how long the whole import took."""
+    seconds = (datetime.now(UTC) - datetime.fromisoformat(state.created_at)).total_seconds()
+    metrics.record_import_duration(seconds)
+    logger.info(
+        "Import %s %s in %.1f s: %s written, %s rejected",
+        state.import_id, state.state.value, seconds, state.written, state.rejected,
+    )  # fmt: skip
 
 
 def _rejected_by_cosmos(report: WriteReport, records: list[Record]) -> list[Reject]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
@@ -41,10 +42,14 @@ from shared.ingest.writer import (
     operation_reason,
     settle_superseded,
 )
+from shared.platform import metrics, telemetry
 from shared.platform.cosmos import bulk_products_container
-from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after, request_charge_of
+from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after
 from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 THROTTLED = 429
 NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
@@ -57,7 +62,9 @@ class _Pending:
     deadline: float
     enqueued_at: float
     outcome: asyncio.Future[Outcome]
+    trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
     attempts: int = 0
+    request_charge: float = 0.0  # its share of the batches it was sent in
 
 
 @dataclass(eq=False)
@@ -167,6 +174,7 @@ class BulkExecutor:
                     waiting.append(self._submit(record, caller, budget.deadline))
         self._start()
         report.outcomes.extend(await asyncio.gather(*waiting))
+        report.request_charge = sum(outcome.request_charge for outcome in report.outcomes)
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
         report.outcomes.sort(key=lambda outcome: outcome.index)
         return report
@@ -188,7 +196,8 @@ class BulkExecutor:
     def _submit(self, record: Record, caller: object, deadline: float) -> asyncio.Future[Outcome]:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         key = self._keys[record.partition_key]
-        key.pending.append(_Pending(record, caller, deadline, self.clock(), future))
+        trace = telemetry.current_span_context()
+        key.pending.append(_Pending(record, caller, deadline, self.clock(), future, trace))
         key.earliest_deadline = min(key.earliest_deadline, deadline)
         self._wakeup.set()
         return future
@@ -206,7 +215,10 @@ class BulkExecutor:
 
     def _start(self) -> None:
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._run())
+            # Its own context: batches serve every caller, so they belong to no caller's trace
+            # or meter (each caller gets its share of the charge in its outcomes instead).
+            loop = asyncio.get_running_loop()
+            self._pump = loop.create_task(self._run(), context=contextvars.Context())
 
     async def _run(self) -> None:
         while True:
@@ -278,27 +290,44 @@ class BulkExecutor:
 
     async def _send(self, key: _KeyQueue, partition: _Range, batch: list[_Pending]) -> None:
         self.stats.batches += 1
-        try:
-            await self.container.execute_item_batch(
-                [("upsert", (pending.record.item,)) for pending in batch],
-                partition_key=key.partition_key,
-                response_hook=self._count_charge,
-                no_response=True,  # Prefer: return=minimal; the executor needs statuses only
-            )
-        except Exception as error:  # noqa: BLE001 - every failure becomes an outcome or a retry
-            self._failed(key, partition, batch, error)
-        else:
-            partition.limit.on_success()
-            key.failures = 0
-            if not key.pending:  # a batch size found by splitting holds until the queue drains
-                key.max_operations = MAX_BATCH_OPERATIONS
-            self.stats.operations_written += len(batch)
-            for pending in batch:
-                _resolve(pending, OutcomeKind.WRITTEN)
-        finally:
-            key.busy = False
-            partition.in_flight -= 1
-            self._wakeup.set()
+        metrics.record_batch(len(batch))
+        links = [pending.trace for pending in batch if pending.trace is not None]
+        attributes: telemetry.Attributes = {
+            "catalog.ingest.batch.operations": len(batch),
+            "catalog.ingest.partition_key_range": key.range_id,
+        }
+        with telemetry.charged_span("bulk batch", attributes=attributes, links=links) as span:
+            try:
+                await self.container.execute_item_batch(
+                    [("upsert", (pending.record.item,)) for pending in batch],
+                    partition_key=key.partition_key,
+                    no_response=True,  # Prefer: return=minimal; statuses are all it needs
+                )
+            except Exception as error:  # noqa: BLE001 - every failure: an outcome or a retry
+                span.set("error.type", type(error).__name__)
+                self._failed(key, partition, batch, error)
+            else:
+                self._written(key, partition, batch)
+            finally:
+                self._share_charge(batch, span.meter.total)
+                key.busy = False
+                partition.in_flight -= 1
+                self._wakeup.set()
+
+    def _written(self, key: _KeyQueue, partition: _Range, batch: list[_Pending]) -> None:
+        partition.limit.on_success()
+        key.failures = 0
+        if not key.pending:  # a batch size found by splitting holds until the queue drains
+            key.max_operations = MAX_BATCH_OPERATIONS
+        self.stats.operations_written += len(batch)
+        for pending in batch:
+            _resolve(pending, OutcomeKind.WRITTEN)
+
+    def _share_charge(self, batch: list[_Pending], charge: float) -> None:
+        """A batch's charge, split evenly among the operations it carried."""
+        self.stats.request_charge += charge
+        for pending in batch:
+            pending.request_charge += charge / len(batch)
 
     def _failed(
         self, key: _KeyQueue, partition: _Range, batch: list[_Pending], error: BaseException
@@ -347,9 +376,6 @@ class BulkExecutor:
             key.not_before = now + self.backoff.delay(key.failures)
             key.failures += 1
 
-    def _count_charge(self, headers: Any, *_: Any) -> None:
-        self.stats.request_charge += request_charge_of(headers)
-
 
 def _resolve(
     pending: _Pending,
@@ -361,7 +387,12 @@ def _resolve(
 ) -> None:
     if not pending.outcome.done():
         outcome = Outcome(
-            index=pending.record.index, kind=kind, status=status, reason=reason, error=error
+            index=pending.record.index,
+            kind=kind,
+            status=status,
+            reason=reason,
+            error=error,
+            request_charge=pending.request_charge,
         )
         pending.outcome.set_result(outcome)
 

@@ -103,9 +103,17 @@ async def part_recorded(*, import_id: str, part: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class PartRecord:
+    """What counting a part did, and the import's progress just after (when it was counted)."""
+
+    count: PartCount
+    progress: ImportProgress | None = None
+
+
 async def record_part(
     *, import_id: str, part: int, message_id: str, written: int, rejected: int
-) -> PartCount:
+) -> PartRecord:
     """Count a finished part once, in one batch with the summary's increments."""
     container = await imports_container()
     part_item = {
@@ -122,7 +130,7 @@ async def record_part(
         {"op": "incr", "path": "/messagesDone", "value": 1},
     ]
     try:
-        await container.execute_item_batch(
+        results = await container.execute_item_batch(
             [("create", (part_item,)), ("patch", (SUMMARY_ID, increments))],
             partition_key=import_id,
         )
@@ -130,8 +138,9 @@ async def record_part(
         count = _PART_COUNT_FAILURES.get(error.status_code or 0)
         if count is None:
             raise
-        return count
-    return PartCount.COUNTED
+        return PartRecord(count)
+    summary = results[1].get("resourceBody")
+    return PartRecord(PartCount.COUNTED, _progress(summary) if summary else None)
 
 
 # The part item's create conflicts when the part was counted before; the summary's patch finds

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
@@ -62,6 +62,7 @@ class Outcome:
     status: int | None = None
     reason: str | None = None
     error: BaseException | None = field(default=None, compare=False, repr=False)
+    request_charge: float = field(default=0.0, compare=False)  # its share of its batches
 
 
 def group_by_partition(records: Iterable[Record]) -> dict[str, list[Record]]:
@@ -81,16 +82,23 @@ def deduplicate(records: Sequence[Record]) -> tuple[list[Record], dict[int, int]
     return kept, superseded
 
 
-def chunk(
-    records: Sequence[Record],
+class Sized(Protocol):
+    """Anything that knows the bytes it adds to a batch request."""
+
+    @property
+    def size(self) -> int: ...
+
+
+def chunk[T: Sized](
+    records: Sequence[T],
     *,
     max_operations: int = MAX_BATCH_OPERATIONS,
     max_bytes: int = MAX_BATCH_BYTES,
-) -> list[list[Record]]:
+) -> list[list[T]]:
     """Consecutive chunks of at most `max_operations` records and `max_bytes` (a record larger
     than `max_bytes` on its own still gets a chunk of its own)."""
-    chunks: list[list[Record]] = []
-    current: list[Record] = []
+    chunks: list[list[T]] = []
+    current: list[T] = []
     current_bytes = 0
     for record in records:
         size = record.size

@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.pipeline import PipelineResponse
 from azure.cosmos import PartitionKey
 from azure.cosmos._retry_options import RetryOptions  # documents re-exports it implicitly
 from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 from azure.cosmos.documents import ConnectionPolicy
 
-from shared.platform.charges import record_response
+from shared.platform import metrics, telemetry
+from shared.platform.charges import add_charge
+from shared.platform.errors import request_charge_of
 from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
 
@@ -61,6 +65,23 @@ def connection_policy(*, retry_throttling: bool = True) -> ConnectionPolicy:
     return policy
 
 
+def _on_response(response: PipelineResponse[Any, Any]) -> None:
+    """Every HTTP response the client receives: its request charge is counted in the current
+    invocation, on the current span, and in the request charge histogram."""
+    headers = response.http_response.headers
+    charge = request_charge_of(headers)
+    add_charge(charge)
+    telemetry.add_charge_to_current_span(charge)
+    request = response.http_request
+    metrics.record_cosmos_response(
+        charge=charge,
+        status=response.http_response.status_code,
+        method=request.method,
+        url=request.url,
+        headers=request.headers,
+    )
+
+
 def _build_client(settings: Settings, *, retry_throttling: bool = True) -> CosmosClient:
     policy = connection_policy(retry_throttling=retry_throttling)
     return CosmosClient(
@@ -69,7 +90,7 @@ def _build_client(settings: Settings, *, retry_throttling: bool = True) -> Cosmo
         connection_verify=settings.cosmos_verify_tls,
         consistency_level="Session",
         connection_policy=policy,
-        raw_response_hook=record_response,
+        raw_response_hook=_on_response,
     )
 
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     bulk_linger_ms: float = Field(default=5.0, ge=0, le=10_000)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
 
+    # Telemetry export (see shared.platform.telemetry): Azure Monitor, or an OTLP/HTTP endpoint.
+    applicationinsights_connection_string: SecretStr | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+
     @property
     def queue_service_uri(self) -> str | None:
         """The queue endpoint of an identity-based storage connection, or None."""

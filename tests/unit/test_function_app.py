@@ -36,6 +36,7 @@ def test_every_product_route_is_indexed() -> None:
         "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST"})),
         "start_import": ("imports", frozenset({"POST"})),
         "read_import": ("imports/{importId}", frozenset({"GET"})),
+        "list_import_rejects": ("imports/{importId}/rejects", frozenset({"GET"})),
         "health": ("health", frozenset({"GET"})),
         "openapi": ("openapi.json", frozenset({"GET"})),
     }

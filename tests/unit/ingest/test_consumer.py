@@ -9,7 +9,7 @@ import pytest
 from shared.ingest import consumer
 from shared.ingest.consumer import validate_records
 from shared.ingest.messages import IngestMessage
-from shared.ingest.progress import PartCount
+from shared.ingest.progress import PartCount, PartRecord
 from shared.ingest.rejects import Reject
 from shared.ingest.writer import Outcome, OutcomeKind, Record, WriteReport
 from tests.factories import product_json
@@ -57,8 +57,11 @@ class Recorder:
         async def not_recorded(**_: object) -> bool:
             return False
 
-        async def record_part(**_: object) -> PartCount:
-            return self.count
+        async def record_part(**_: object) -> PartRecord:
+            return PartRecord(self.count)
+
+        async def store_rejects(*_: object, **__: object) -> None:
+            return None
 
         async def send_rejects(rejects: list[Reject], **_: object) -> None:
             self.sent.extend(rejects)
@@ -67,6 +70,7 @@ class Recorder:
         monkeypatch.setattr(consumer.progress, "part_recorded", not_recorded)
         monkeypatch.setattr(consumer.progress, "record_part", record_part)
         monkeypatch.setattr(consumer, "send_rejects", send_rejects)
+        monkeypatch.setattr(consumer, "store_rejects", store_rejects)
         monkeypatch.setattr(
             consumer, "get_settings", lambda: SimpleNamespace(writer_retry_budget_seconds=5)
         )

@@ -25,7 +25,9 @@ class ImportsContainer:
         self.batches.append(operations)
         if self.failure:
             raise self.failure
-        return [{"statusCode": 201}, {"statusCode": 200}]
+        summary = {"importId": "i1", "accepted": 10, "messages": 1, "written": 9, "rejected": 1,
+                   "messagesDone": 1, "createdAt": "2026-11-27T17:00:00+00:00"}  # fmt: skip
+        return [{"statusCode": 201}, {"statusCode": 200, "resourceBody": summary}]
 
 
 def batch_failure(index: int, status: int) -> CosmosBatchOperationError:
@@ -42,7 +44,7 @@ def record_part(container: ImportsContainer, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(progress, "imports_container", imports_container)
     call = progress.record_part(import_id="i1", part=3, message_id="m1", written=9, rejected=1)
-    return asyncio.run(call)
+    return asyncio.run(call).count
 
 
 def test_a_part_counted_for_the_first_time_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,3 +71,14 @@ def test_any_other_failure_is_raised_for_the_retry_budget(monkeypatch: pytest.Mo
     throttled = http_error(429)
     with pytest.raises(type(throttled)):
         record_part(ImportsContainer(throttled), monkeypatch)
+
+
+def test_a_counted_part_comes_with_the_progress_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def imports_container() -> ImportsContainer:
+        return ImportsContainer()
+
+    monkeypatch.setattr(progress, "imports_container", imports_container)
+    call = progress.record_part(import_id="i1", part=0, message_id="m1", written=9, rejected=1)
+    recorded = asyncio.run(call)
+    assert recorded.progress is not None
+    assert recorded.progress.state is progress.ImportState.COMPLETED_WITH_REJECTS

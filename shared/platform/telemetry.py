@@ -1,0 +1,273 @@
+"""OpenTelemetry for the service: traces and metrics, exported where the settings say.
+
+Export is chosen by settings alone: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is
+set, OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing otherwise. With neither, no
+OpenTelemetry module is imported and every function here is a no-op, so a cold start pays
+nothing for telemetry it does not send. The standard OTEL_* variables (service name, resource
+attributes, sampler, export intervals) are read by the SDK itself.
+
+Azure SDK calls (Cosmos DB, Storage queues) become child spans through azure-core's tracing
+(AZURE_TRACING_ENABLED, switched on with an exporter unless set to false).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from shared.platform.charges import RequestCharge, metered
+from shared.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import Counter, Histogram, MeterProvider
+    from opentelemetry.trace import Span, SpanContext, Tracer, TracerProvider
+
+logger = logging.getLogger(__name__)
+
+INSTRUMENTATION_SCOPE = "product-catalog"
+REQUEST_CHARGE_ATTRIBUTE = "azure.cosmosdb.operation.request_charge"
+
+type Attributes = Mapping[str, str | int | float | bool]
+
+
+class Exporter(StrEnum):
+    AZURE_MONITOR = "azure-monitor"
+    OTLP = "otlp"
+
+
+def exporter_for(settings: Settings) -> Exporter | None:
+    """Where telemetry goes: Azure Monitor, an OTLP endpoint, or nowhere."""
+    if settings.applicationinsights_connection_string is not None:
+        return Exporter.AZURE_MONITOR
+    if settings.otel_exporter_otlp_endpoint:
+        return Exporter.OTLP
+    return None
+
+
+@dataclass(frozen=True)
+class Instruments:
+    """The tracer and the metric instruments the service records with."""
+
+    tracer: Tracer
+    request_charge: Histogram
+    transient_failures: Counter
+    records: Counter
+    batch_operations: Histogram
+    messages_retried: Counter
+    import_duration: Histogram
+
+
+_instruments: Instruments | None = None
+
+
+def instruments() -> Instruments | None:
+    """The instruments, or None when telemetry is off."""
+    return _instruments
+
+
+def configure(settings: Settings) -> Exporter | None:
+    """Set up export as the settings say (once per process); None when telemetry is off."""
+    exporter = exporter_for(settings)
+    if exporter is None or _instruments is not None:
+        return exporter
+    os.environ.setdefault("AZURE_TRACING_ENABLED", "true")
+    if exporter is Exporter.AZURE_MONITOR:
+        _export_to_azure_monitor(settings)
+        install()
+    else:
+        install(*_export_over_otlp())
+    logger.info("Telemetry is exported to %s", exporter.value)
+    return exporter
+
+
+def _export_to_azure_monitor(settings: Settings) -> None:
+    from azure.monitor.opentelemetry import configure_azure_monitor
+
+    secret = settings.applicationinsights_connection_string
+    assert secret is not None
+    configure_azure_monitor(connection_string=secret.get_secret_value())
+
+
+def _export_over_otlp() -> tuple[TracerProvider, MeterProvider]:
+    """Providers that send traces, metrics and logs to OTEL_EXPORTER_OTLP_ENDPOINT (/v1/...)."""
+    from opentelemetry import metrics, trace
+    from opentelemetry._logs import set_logger_provider
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create()  # OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+    tracer_provider = SdkTracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER(_ARG)
+    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter())  # OTEL_METRIC_EXPORT_INTERVAL
+    meter_provider = SdkMeterProvider(resource=resource, metric_readers=[reader])
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+    set_logger_provider(logger_provider)
+    # Standard logging, exported with the trace and span of the record's moment.
+    logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
+    return tracer_provider, meter_provider
+
+
+def install(
+    tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
+) -> Instruments:
+    """Create the service's instruments on the given providers (the global ones by default)."""
+    global _instruments
+    from opentelemetry import metrics, trace
+
+    tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, tracer_provider=tracer_provider)
+    meter = metrics.get_meter(INSTRUMENTATION_SCOPE, meter_provider=meter_provider)
+    _instruments = Instruments(
+        tracer=tracer,
+        request_charge=meter.create_histogram(
+            "azure.cosmosdb.client.operation.request_charge",
+            unit="{request_unit}",
+            description="Request units each Cosmos DB request consumed",
+        ),
+        transient_failures=meter.create_counter(
+            "catalog.cosmos.transient_failures",
+            unit="{failure}",
+            description="Cosmos DB answers worth retrying: 429, 503, and timeouts",
+        ),
+        records=meter.create_counter(
+            "catalog.ingest.records",
+            unit="{record}",
+            description="Records accepted by an import, written, or rejected",
+        ),
+        batch_operations=meter.create_histogram(
+            "catalog.ingest.batch.operations",
+            unit="{operation}",
+            description="Operations in each transactional batch the bulk executor sent",
+        ),
+        messages_retried=meter.create_counter(
+            "catalog.ingest.messages.retried",
+            unit="{message}",
+            description="Queue messages handed back to the queue to be delivered again",
+        ),
+        import_duration=meter.create_histogram(
+            "catalog.import.duration",
+            unit="s",
+            description="From an import's start to its last part counted",
+        ),
+    )
+    return _instruments
+
+
+def uninstall() -> None:
+    """Back to no telemetry (for tests)."""
+    global _instruments
+    _instruments = None
+
+
+class SpanHandle:
+    """A span the code may annotate (a no-op when telemetry is off), and the request charge
+    spent inside it."""
+
+    def __init__(self, span: Span | None = None, meter: RequestCharge | None = None) -> None:
+        self.span = span
+        self.meter = meter or RequestCharge()
+
+    def set(self, key: str, value: str | int | float | bool) -> None:
+        if self.span is not None:
+            self.span.set_attribute(key, value)
+
+    def fail(self, description: str) -> None:
+        """Mark the span as failed (an error the code handled, such as a 5xx answer)."""
+        if self.span is not None:
+            from opentelemetry.trace import Status, StatusCode
+
+            self.span.set_status(Status(StatusCode.ERROR, description))
+
+
+@contextlib.contextmanager
+def span(
+    name: str,
+    *,
+    kind: str = "internal",
+    attributes: Attributes | None = None,
+    links: Sequence[SpanContext] = (),
+    carrier: Mapping[str, str] | None = None,
+) -> Iterator[SpanHandle]:
+    """A span around the block, current inside it. `kind` is an OpenTelemetry span kind
+    (internal, server, consumer, ...); `carrier` holds W3C trace headers of the caller, used
+    when no trace is active (the Functions worker attaches the host's trace when
+    PYTHON_ENABLE_OPENTELEMETRY is true)."""
+    if _instruments is None:
+        yield SpanHandle()
+        return
+    from opentelemetry import propagate, trace
+    from opentelemetry.trace import Link, SpanKind
+
+    parent = None
+    if carrier and not trace.get_current_span().get_span_context().is_valid:
+        parent = propagate.extract(carrier)
+    with _instruments.tracer.start_as_current_span(
+        name,
+        context=parent,
+        kind=SpanKind[kind.upper()],
+        attributes=attributes,
+        links=[Link(context) for context in links],
+    ) as current:
+        yield SpanHandle(current)
+
+
+@contextlib.contextmanager
+def charged_span(
+    name: str,
+    *,
+    kind: str = "internal",
+    attributes: Attributes | None = None,
+    links: Sequence[SpanContext] = (),
+    carrier: Mapping[str, str] | None = None,
+) -> Iterator[SpanHandle]:
+    """A span (as `span`) around a unit of work that meters the request charge spent inside it
+    (`handle.meter`, also counted in any enclosing meter) and records it on the span."""
+    with (
+        metered() as meter,
+        span(name, kind=kind, attributes=attributes, links=links, carrier=carrier) as handle,
+    ):
+        handle.meter = meter
+        try:
+            yield handle
+        finally:
+            if meter.touched_cosmos:
+                handle.set(REQUEST_CHARGE_ATTRIBUTE, meter.total)
+
+
+def current_span_context() -> SpanContext | None:
+    """The active span's context, to link a later span of shared work to it."""
+    if _instruments is None:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return context if context.is_valid else None
+
+
+def add_charge_to_current_span(charge: float) -> None:
+    """Add `charge` to the active span's request charge (the SDK's spans carry none)."""
+    if _instruments is None:
+        return
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    if not current.is_recording():
+        return
+    recorded: Any = getattr(current, "attributes", None) or {}
+    previous = recorded.get(REQUEST_CHARGE_ATTRIBUTE, 0.0)
+    current.set_attribute(REQUEST_CHARGE_ATTRIBUTE, float(previous) + charge)
