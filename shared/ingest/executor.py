@@ -298,21 +298,29 @@ class BulkExecutor:
         }
         with telemetry.charged_span("bulk batch", attributes=attributes, links=links) as span:
             try:
-                await self.container.execute_item_batch(
-                    [("upsert", (pending.record.item,)) for pending in batch],
-                    partition_key=key.partition_key,
-                    no_response=True,  # Prefer: return=minimal; statuses are all it needs
-                )
-            except Exception as error:  # noqa: BLE001 - every failure: an outcome or a retry
-                span.set("error.type", type(error).__name__)
-                self._failed(key, partition, batch, error)
-            else:
-                self._written(key, partition, batch)
+                failure = await self._execute(key, batch)
+                self._share_charge(batch, span.meter.total)  # before any outcome is settled
+                if failure is None:
+                    self._written(key, partition, batch)
+                else:
+                    span.set("error.type", type(failure).__name__)
+                    self._failed(key, partition, batch, failure)
             finally:
-                self._share_charge(batch, span.meter.total)
                 key.busy = False
                 partition.in_flight -= 1
                 self._wakeup.set()
+
+    async def _execute(self, key: _KeyQueue, batch: list[_Pending]) -> BaseException | None:
+        """Send the batch; the error it met, or None once it is written."""
+        try:
+            await self.container.execute_item_batch(
+                [("upsert", (pending.record.item,)) for pending in batch],
+                partition_key=key.partition_key,
+                no_response=True,  # Prefer: return=minimal; statuses are all it needs
+            )
+        except Exception as error:  # noqa: BLE001 - every failure: an outcome or a retry
+            return error
+        return None
 
     def _written(self, key: _KeyQueue, partition: _Range, batch: list[_Pending]) -> None:
         partition.limit.on_success()

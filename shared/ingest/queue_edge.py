@@ -27,8 +27,9 @@ def queue_endpoint(queue_name: str) -> Callable[[QueueHandler], QueueHandler]:
                 "messaging.operation.type": "process",
                 "messaging.destination.name": queue_name,
                 "messaging.message.id": msg.id or "",
-                "messaging.message.delivery_count": msg.dequeue_count or 0,
             }
+            if msg.dequeue_count is not None:
+                attributes = {**attributes, "messaging.message.delivery_count": msg.dequeue_count}
             name = f"process {queue_name}"
             with telemetry.charged_span(name, kind="consumer", attributes=attributes):
                 try:

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
+import azure.functions as func
 import pytest
+from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import ValidationError
 
-from shared.api.http import problem_response, read_json
+from shared.api.http import http_endpoint, json_response, problem_response, read_json
 from shared.catalog.models import ProductCreate
+from shared.platform.charges import add_charge
 from shared.platform.errors import (
     BadRequestError,
     PayloadTooLargeError,
@@ -14,7 +19,9 @@ from shared.platform.errors import (
     to_service_error,
 )
 from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE
 from tests.factories import http_request
+from tests.unit.conftest import Captured
 from tests.unit.fakes import http_error
 
 
@@ -73,3 +80,43 @@ def test_read_json_refuses_unacceptable_json_with_400_without_echoing_it(body: b
     with pytest.raises(BadRequestError) as refused:
         read_json(http_request("POST", body=body, headers={"content-type": "application/json"}))
     assert "s3cr3t" not in refused.value.detail
+
+
+def served(handler: Any, req: func.HttpRequest, route: str = "products/{categoryId}/{id}") -> Any:
+    return asyncio.run(http_endpoint(route)(handler)(req))
+
+
+def test_an_http_invocation_is_a_server_span_named_by_its_route(captured: Captured) -> None:
+    async def read_product(req: func.HttpRequest) -> func.HttpResponse:
+        add_charge(1.0)
+        add_charge(2.5)
+        return json_response({"id": "p1"})
+
+    response = served(read_product, http_request("GET"))
+    assert response.headers["x-ms-request-charge"] == "3.5"
+    span = captured.span("GET /api/products/{categoryId}/{id}")
+    assert span.kind is SpanKind.SERVER
+    assert span.attributes["faas.name"] == "read_product"
+    assert span.attributes["http.route"] == "/api/products/{categoryId}/{id}"
+    assert span.attributes["http.response.status_code"] == 200
+    assert span.attributes[REQUEST_CHARGE_ATTRIBUTE] == 3.5
+
+
+def test_an_invocation_answered_with_a_5xx_is_an_error_span(captured: Captured) -> None:
+    async def health(req: func.HttpRequest) -> func.HttpResponse:
+        raise http_error(503)
+
+    response = served(health, http_request("GET"), route="health")
+    assert response.status_code == 503
+    span = captured.span("GET /api/health")
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes["http.response.status_code"] == 503
+
+
+def test_an_invocation_answered_with_a_4xx_is_not_an_error_span(captured: Captured) -> None:
+    async def read_product(req: func.HttpRequest) -> func.HttpResponse:
+        raise http_error(404)
+
+    assert served(read_product, http_request("GET")).status_code == 404
+    span = captured.span("GET /api/products/{categoryId}/{id}")
+    assert span.status.status_code is not StatusCode.ERROR

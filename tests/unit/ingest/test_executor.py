@@ -13,7 +13,11 @@ from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.ranges import OneRange
 from shared.ingest.retries import Backoff, RetryBudget
 from shared.ingest.writer import OutcomeKind, Record
+from shared.platform import telemetry
+from shared.platform.charges import add_charge
+from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE
 from tests.factories import record
+from tests.unit.conftest import Captured
 from tests.unit.fakes import ScriptedContainer, http_error, operation_error
 
 
@@ -315,3 +319,37 @@ def test_partitions_run_concurrently_up_to_the_window() -> None:
 
     write(SlowContainer(), [record(n, f"c{n}") for n in range(12)], fixed=3)
     assert peak == 3
+
+
+def test_a_batch_is_a_span_linked_to_every_caller_riding_in_it(captured: Captured) -> None:
+    def charged(*_: Any) -> None:
+        add_charge(8.0)  # what the client's response hook does for the batch's response
+
+    bulk = executor(ScriptedContainer(charged))
+
+    async def caller(name: str, records: list[Record]) -> Any:
+        with telemetry.span(name):
+            return await bulk.write(records, budget=RetryBudget(seconds=5))
+
+    async def main() -> list[Any]:
+        try:
+            return await asyncio.gather(
+                caller(
+                    "first",
+                    [record(0, item_id="a"), record(1, item_id="b"), record(2, item_id="c")],
+                ),
+                caller("second", [record(0, item_id="d")]),
+            )
+        finally:
+            await bulk.close()
+
+    first, second = asyncio.run(main())
+    batch = captured.span("bulk batch")
+    assert batch.parent is None  # shared work: linked, not parented
+    callers = {captured.span("first").context.span_id, captured.span("second").context.span_id}
+    assert {link.context.span_id for link in batch.links} == callers
+    assert batch.attributes["catalog.ingest.batch.operations"] == 4
+    assert batch.attributes[REQUEST_CHARGE_ATTRIBUTE] == 8.0
+    assert (first.request_charge, second.request_charge) == (6.0, 2.0)
+    (sizes,) = captured.points("catalog.ingest.batch.operations")
+    assert (sizes.count, sizes.sum) == (1, 4)

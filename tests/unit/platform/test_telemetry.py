@@ -1,0 +1,200 @@
+"""Telemetry: exported where the settings say, spans that carry request charges, metrics by
+name, and nothing at all (not even an import) when no exporter is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from opentelemetry.trace import SpanKind, StatusCode
+
+from shared.platform import metrics, telemetry
+from shared.platform.charges import add_charge
+from shared.platform.settings import Settings
+from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE, Exporter, exporter_for
+from tests.unit.conftest import Captured
+
+ROOT = Path(__file__).resolve().parents[3]
+ENDPOINT = {"cosmos_endpoint": "https://127.0.0.1:8081/"}
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, None),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, Exporter.OTLP),
+        ({"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x"}, Exporter.AZURE_MONITOR),
+        (
+            {
+                "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+            },
+            Exporter.AZURE_MONITOR,
+        ),
+    ],
+    ids=["none", "otlp", "azure-monitor", "azure-monitor-first"],
+)
+def test_the_exporter_is_chosen_by_the_settings(
+    values: dict[str, str], expected: Exporter | None
+) -> None:
+    assert exporter_for(Settings(**ENDPOINT, **values)) is expected
+
+
+def test_without_an_exporter_the_app_imports_no_opentelemetry_module() -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS"))
+    }
+    env["COSMOS_ENDPOINT"] = "https://127.0.0.1:8081/"
+    probe = (
+        "import sys, function_app\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry', 'azure.monitor'))))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
+
+
+def test_without_an_exporter_spans_and_metrics_are_no_ops() -> None:
+    assert telemetry.instruments() is None
+    with telemetry.charged_span("work") as span:
+        span.set("key", 1)
+        add_charge(2.5)
+        metrics.count_records(3, outcome="written")
+    assert span.meter.total == 2.5  # the charge is still metered for the response header
+
+
+def test_a_charged_span_carries_the_request_charge_spent_inside_it(captured: Captured) -> None:
+    with telemetry.charged_span("outer") as outer, telemetry.charged_span("inner"):
+        add_charge(2.0)
+        add_charge(3.5)
+    assert outer.meter.total == 5.5
+    assert captured.span("inner").attributes[REQUEST_CHARGE_ATTRIBUTE] == 5.5
+    assert captured.span("outer").attributes[REQUEST_CHARGE_ATTRIBUTE] == 5.5
+
+
+def test_a_span_that_touched_no_cosmos_carries_no_charge(captured: Captured) -> None:
+    with telemetry.charged_span("quiet"):
+        pass
+    assert REQUEST_CHARGE_ATTRIBUTE not in captured.span("quiet").attributes
+
+
+def test_charges_added_to_the_current_span_accumulate(captured: Captured) -> None:
+    with telemetry.span("ContainerProxy.query_items"):
+        telemetry.add_charge_to_current_span(2.0)
+        telemetry.add_charge_to_current_span(1.5)
+    assert captured.span("ContainerProxy.query_items").attributes[REQUEST_CHARGE_ATTRIBUTE] == 3.5
+
+
+def test_a_caller_s_trace_header_parents_the_span_when_no_trace_is_active(
+    captured: Captured,
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    carrier = {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    with telemetry.span("GET /api/health", kind="server", carrier=carrier):
+        pass
+    span = captured.span("GET /api/health")
+    assert f"{span.context.trace_id:032x}" == trace_id
+    assert span.parent is not None and f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert span.kind is SpanKind.SERVER
+
+
+def test_a_span_left_by_an_exception_is_an_error(captured: Captured) -> None:
+    with pytest.raises(RuntimeError), telemetry.span("failing"):
+        raise RuntimeError("boom")
+    assert captured.span("failing").status.status_code is StatusCode.ERROR
+
+
+def test_each_cosmos_response_is_a_request_charge_point_named_by_its_operation(
+    captured: Captured,
+) -> None:
+    metrics.record_cosmos_response(
+        charge=10.29,
+        status=201,
+        method="POST",
+        url="https://localhost:8081/dbs/cosmicworks/colls/products/docs",
+        headers={"x-ms-cosmos-is-batch-request": "True"},
+    )
+    (point,) = captured.points("azure.cosmosdb.client.operation.request_charge")
+    assert point.sum == 10.29 and point.count == 1
+    assert dict(point.attributes) == {
+        "db.system.name": "azure.cosmosdb",
+        "db.namespace": "cosmicworks",
+        "db.collection.name": "products",
+        "db.operation.name": "execute_batch",
+        "db.response.status_code": "201",
+    }
+
+
+def test_throttled_and_unavailable_answers_and_timeouts_are_counted(captured: Captured) -> None:
+    url = "https://localhost:8081/dbs/d/colls/c/docs/x"
+    for status in (429, 429, 503, 200):
+        metrics.record_cosmos_response(charge=0, status=status, method="GET", url=url, headers={})
+    metrics.count_timeout()
+    counts = {
+        point.attributes["error.type"]: point.value
+        for point in captured.points("catalog.cosmos.transient_failures")
+    }
+    assert counts == {"429": 2, "503": 1, "timeout": 1}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "operation"),
+    [
+        ("POST", "/dbs/d/colls/c/docs", {}, "create_item"),
+        ("POST", "/dbs/d/colls/c/docs", {"x-ms-documentdb-is-upsert": "True"}, "upsert_item"),
+        ("POST", "/dbs/d/colls/c/docs", {"x-ms-documentdb-isquery": "True"}, "query_items"),
+        ("GET", "/dbs/d/colls/c/docs/p1", {}, "read_item"),
+        ("GET", "/dbs/d/colls/c/docs", {}, "read_all_items"),
+        ("PUT", "/dbs/d/colls/c/docs/p1", {}, "replace_item"),
+        ("PATCH", "/dbs/d/colls/c/docs/p1", {}, "patch_item"),
+        ("DELETE", "/dbs/d/colls/c/docs/p1", {}, "delete_item"),
+        ("GET", "/dbs/d/colls/c/pkranges", {}, "get pkranges"),
+        ("GET", "/dbs/d/colls/c", {}, "get container"),
+        ("GET", "/", {}, "get account"),
+    ],
+)
+def test_a_cosmos_request_is_named_by_what_it_does(
+    method: str, path: str, headers: dict[str, str], operation: str
+) -> None:
+    attributes = metrics.cosmos_operation(method, f"https://localhost:8081{path}", headers)
+    assert attributes["db.operation.name"] == operation
+
+
+def test_ingestion_counts_records_batches_retried_messages_and_import_durations(
+    captured: Captured,
+) -> None:
+    metrics.count_records(100, outcome="accepted")
+    metrics.count_records(97, outcome="written")
+    metrics.count_records(3, outcome="rejected")
+    metrics.record_batch(100)
+    metrics.record_batch(7)
+    metrics.count_message_retried()
+    metrics.record_import_duration(12.5)
+    records = {
+        p.attributes["catalog.record.outcome"]: p.value
+        for p in captured.points("catalog.ingest.records")
+    }
+    assert records == {"accepted": 100, "written": 97, "rejected": 3}
+    (batches,) = captured.points("catalog.ingest.batch.operations")
+    assert (batches.count, batches.sum) == (2, 107)
+    assert [p.value for p in captured.points("catalog.ingest.messages.retried")] == [1]
+    assert [p.sum for p in captured.points("catalog.import.duration")] == [12.5]
+
+
+def test_charges_on_spans_survive_concurrent_invocations(captured: Captured) -> None:
+    async def invocation(name: str, charge: float) -> None:
+        with telemetry.charged_span(name):
+            await asyncio.sleep(0.01)
+            add_charge(charge)
+
+    async def main() -> None:
+        await asyncio.gather(invocation("a", 1.0), invocation("b", 2.0))
+
+    asyncio.run(main())
+    assert captured.span("a").attributes[REQUEST_CHARGE_ATTRIBUTE] == 1.0
+    assert captured.span("b").attributes[REQUEST_CHARGE_ATTRIBUTE] == 2.0
