@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 PROTOCOL_DIR := devtools/devhost/protocol
 PROTOCOL := $(PROTOCOL_DIR)/worker_pb2.py
 
-.PHONY: install run test unit integration lint format bench clean
+.PHONY: install run test unit integration lint format bench import clean
 
 install: $(VENV_STAMP) $(PROTOCOL) $(NODE_STAMP)
 
@@ -58,6 +58,12 @@ test: install lint
 
 bench: install
 	$(PY) -m bench
+
+# make import FILE=products.ndjson [API=http://localhost:7071/api] [KEY=<function key>]
+API ?= http://localhost:7071/api
+import: $(VENV_STAMP)
+	@test -n "$(FILE)" || { echo "usage: make import FILE=products.ndjson [API=...] [KEY=...]" >&2; exit 1; }
+	@$(PY) -m catalog_import "$(FILE)" --api "$(API)" $(if $(KEY),--key "$(KEY)")
 
 clean:
 	rm -rf $(VENV) node_modules .run .pytest_cache .mypy_cache .ruff_cache $(PROTOCOL_DIR)/worker_pb2.py*

@@ -135,7 +135,7 @@ class RejectPage:
     continuation: str | None
 
 
-REJECT_QUERY = "SELECT * FROM c WHERE c.type = @type"
+REJECT_QUERY = "SELECT * FROM c WHERE c.type = @type ORDER BY c.id"
 ENTRY_FIELDS = frozenset(RejectEntry.__annotations__)
 
 
