@@ -140,11 +140,11 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
 @http_route("imports/{importId}/rejects", methods=["GET"])
 async def list_import_rejects(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
-    from shared.ingest import progress, rejects
+    from shared.ingest import progress, reject_outlets
 
     import_id = imports.import_key(req)
     await progress.read_progress(import_id=import_id)  # 404 for an import that never started
-    page = await rejects.read_rejects(
+    page = await reject_outlets.read_rejects(
         import_id=import_id,
         limit=parse_page_size(req),
         continuation=req.params.get("continuation"),

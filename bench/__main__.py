@@ -6,8 +6,9 @@
 - unthrottled: 25,000 products, containers without provisioned throughput;
 - cold start: host start to the first product read, beside a one-route floor app.
 
-Prints the tables and writes them to docs/benchmarks.md, and every figure to
-docs/benchmarks.json, with a description of the machine. Compare ratios, not absolute times.
+Prints the tables and writes them to docs/benchmarks.md, every figure to docs/benchmarks.json,
+with a description of the machine, and a chart to docs/benchmarks.svg. Compare ratios, not
+absolute times.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import requests
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
-from bench import approaches, cold_start, pipeline
+from bench import approaches, chart, cold_start, pipeline
 from bench.measure import Measurement, fresh_container, measure
 from bench.report import markdown
 from bench.workload import products
@@ -36,6 +37,7 @@ SMALL_MESSAGES = 5_000
 LAB_RU_PER_SECOND = 4_000
 REPORT = ROOT / "docs" / "benchmarks.md"
 FIGURES = ROOT / "docs" / "benchmarks.json"
+CHART = ROOT / "docs" / "benchmarks.svg"
 
 SDK_APPROACHES: dict[str, approaches.Approach] = {
     "(a) create_item per record, asyncio.gather": approaches.gather_create_item,
@@ -131,7 +133,9 @@ def main() -> None:
         "coldStart": [{"app": s.name, "seconds": s.seconds, "median": s.median} for s in starts],
     }
     FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"\nWritten to {REPORT.relative_to(ROOT)} and {FIGURES.relative_to(ROOT)}")
+    chart.render(results, CHART)
+    written = ", ".join(str(path.relative_to(ROOT)) for path in (REPORT, FIGURES, CHART))
+    print(f"\nWritten to {written}")
 
 
 if __name__ == "__main__":

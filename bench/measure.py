@@ -6,6 +6,7 @@ that all approaches, the JS SDK's included, are measured the same way.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,6 +34,8 @@ class Measurement:
     request_charge: float
     provisioned_ru_per_second: int | None
     client_cpu_seconds: float | None
+    # (seconds since the start, RU/s charged since the previous sample), for throttled runs
+    timeline: tuple[tuple[float, float], ...] = ()
 
     @property
     def records_per_second(self) -> float:
@@ -65,7 +68,46 @@ class Measurement:
             if self.cpu_per_thousand is None
             else round(self.cpu_per_thousand, 4),
         }
-        return {**asdict(self), **derived}
+        figures = {**asdict(self), **derived}
+        figures["timeline"] = [[round(t, 2), round(rate, 1)] for t, rate in self.timeline]
+        return figures
+
+
+class ChargeTimeline:
+    """The request units the endpoint charges, sampled every `interval` seconds on a thread
+    while a run goes on: the run's goodput over time."""
+
+    def __init__(self, stack: LocalStack, *, interval: float = 0.25) -> None:
+        self.stack, self.interval = stack, interval
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        started = time.perf_counter()
+        while True:
+            charged = float(emulator_stats(self.stack)["requestCharge"])
+            self.samples.append((time.perf_counter() - started, charged))
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> ChargeTimeline:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def rates(self) -> tuple[tuple[float, float], ...]:
+        """(seconds, RU/s) between consecutive samples."""
+        return tuple(
+            (later_t, (later_ru - earlier_ru) / (later_t - earlier_t))
+            for (earlier_t, earlier_ru), (later_t, later_ru) in zip(
+                self.samples, self.samples[1:], strict=False
+            )
+            if later_t > earlier_t
+        )
 
 
 def emulator_stats(stack: LocalStack) -> dict[str, Any]:
@@ -102,7 +144,8 @@ async def measure(
 ) -> Measurement:
     before = emulator_stats(target.stack)
     started = time.perf_counter()
-    attempt = await approach(target, items)
+    with ChargeTimeline(target.stack) as timeline:
+        attempt = await approach(target, items)
     seconds = attempt.seconds or time.perf_counter() - started
     return measured(
         target=target,
@@ -113,6 +156,7 @@ async def measure(
         seconds=seconds,
         ru_per_second=ru_per_second,
         cpu_seconds=attempt.cpu_seconds,
+        timeline=timeline.rates() if ru_per_second else (),
     )
 
 
@@ -139,6 +183,7 @@ def measured(
     ru_per_second: int | None,
     cpu_seconds: float | None = None,
     count_requests: Callable[[dict[str, Any], dict[str, Any]], int] = all_requests,
+    timeline: tuple[tuple[float, float], ...] = (),
 ) -> Measurement:
     """A run's measurement from the emulator's counters before it and now."""
     after = emulator_stats(target.stack)
@@ -155,4 +200,5 @@ def measured(
         request_charge=round(after["requestCharge"] - before["requestCharge"], 2),
         provisioned_ru_per_second=ru_per_second,
         client_cpu_seconds=cpu_seconds,
+        timeline=timeline,
     )

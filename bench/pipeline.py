@@ -16,7 +16,14 @@ from azure.cosmos.exceptions import CosmosResourceNotFoundError
 from azure.storage.queue.aio import QueueClient
 
 from bench.approaches import Target
-from bench.measure import Measurement, emulator_stats, measured, stored, write_requests
+from bench.measure import (
+    ChargeTimeline,
+    Measurement,
+    emulator_stats,
+    measured,
+    stored,
+    write_requests,
+)
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 
 APP_DATABASE = "cosmicworks"
@@ -46,11 +53,12 @@ def end_to_end_import(
     session = requests.Session()
     before = emulator_stats(target.stack)
     started = time.perf_counter()
-    response = session.post(f"{target.stack.api_url}/imports", json=items, timeout=600)
-    response.raise_for_status()
-    location = f"{target.stack.api_url}/imports/{response.json()['importId']}"
-    while session.get(location, timeout=30).json()["state"] == "running":
-        time.sleep(0.05)
+    with ChargeTimeline(target.stack) as timeline:
+        response = session.post(f"{target.stack.api_url}/imports", json=items, timeout=600)
+        response.raise_for_status()
+        location = f"{target.stack.api_url}/imports/{response.json()['importId']}"
+        while session.get(location, timeout=30).json()["state"] == "running":
+            time.sleep(0.05)
     return measured(
         target=target,
         items=items,
@@ -60,6 +68,7 @@ def end_to_end_import(
         seconds=time.perf_counter() - started,
         ru_per_second=ru_per_second,
         count_requests=write_requests,
+        timeline=timeline.rates() if ru_per_second else (),
     )
 
 

@@ -18,7 +18,7 @@ from shared.ingest.packing import (
     plan_import,
 )
 from shared.ingest.progress import ImportProgress
-from shared.ingest.rejects import RejectPage
+from shared.ingest.reject_outlets import RejectPage
 from shared.platform import metrics, queues
 from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
 from shared.platform.limits import JSON_MEDIA_TYPE, MAX_REQUEST_BYTES, NDJSON_MEDIA_TYPE

@@ -21,7 +21,8 @@ from shared.ingest import progress
 from shared.ingest.executor import shared_executor
 from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
 from shared.ingest.progress import ImportProgress, ImportState, PartCount
-from shared.ingest.rejects import Reject, send_rejects, store_rejects
+from shared.ingest.reject_outlets import send_rejects, store_rejects
+from shared.ingest.rejects import Reject
 from shared.ingest.retries import RetryBudget, RetryBudgetExhausted
 from shared.ingest.writer import OutcomeKind, Record, WriteReport
 from shared.platform import metrics, telemetry

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import function_app
 from shared.api.openapi import openapi_document
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache
@@ -76,3 +82,20 @@ def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
         for name, (route, methods) in routes().items()
     }
     assert documented == registered
+
+
+def test_a_cold_start_imports_neither_the_storage_sdk_nor_any_telemetry_module() -> None:
+    """Bulk writes, imports and telemetry cost nothing until used (no exporter configured)."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS"))
+    }
+    env["COSMOS_ENDPOINT"] = "https://127.0.0.1:8081/"
+    probe = (
+        "import sys, function_app\n"
+        "heavy = ('opentelemetry', 'azure.monitor', 'azure.storage', 'shared.ingest.executor')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
@@ -18,7 +15,6 @@ from shared.platform.settings import Settings
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE, Exporter, exporter_for
 from tests.unit.conftest import Captured
 
-ROOT = Path(__file__).resolve().parents[3]
 ENDPOINT = {"cosmos_endpoint": "https://127.0.0.1:8081/"}
 
 
@@ -42,21 +38,6 @@ def test_the_exporter_is_chosen_by_the_settings(
     values: dict[str, str], expected: Exporter | None
 ) -> None:
     assert exporter_for(Settings(**ENDPOINT, **values)) is expected
-
-
-def test_without_an_exporter_the_app_imports_no_opentelemetry_module() -> None:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS"))
-    }
-    env["COSMOS_ENDPOINT"] = "https://127.0.0.1:8081/"
-    probe = (
-        "import sys, function_app\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry', 'azure.monitor'))))"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.strip() == "[]"
 
 
 def test_without_an_exporter_spans_and_metrics_are_no_ops() -> None:
@@ -198,3 +179,23 @@ def test_charges_on_spans_survive_concurrent_invocations(captured: Captured) -> 
     asyncio.run(main())
     assert captured.span("a").attributes[REQUEST_CHARGE_ATTRIBUTE] == 1.0
     assert captured.span("b").attributes[REQUEST_CHARGE_ATTRIBUTE] == 2.0
+
+
+def test_azure_monitor_is_configured_with_the_connection_string_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import azure.monitor.opentelemetry as distro
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("AZURE_TRACING_ENABLED", "")  # so that the test's change is undone after
+    monkeypatch.delenv("AZURE_TRACING_ENABLED")
+    settings = Settings(**ENDPOINT, APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=k")
+    try:
+        assert telemetry.configure(settings) is Exporter.AZURE_MONITOR
+        assert telemetry.configure(settings) is Exporter.AZURE_MONITOR
+        assert calls == [{"connection_string": "InstrumentationKey=k"}]
+        assert telemetry.instruments() is not None
+        assert os.environ["AZURE_TRACING_ENABLED"] == "true"
+    finally:
+        telemetry.uninstall()
