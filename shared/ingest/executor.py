@@ -196,8 +196,15 @@ class BulkExecutor:
     def _submit(self, record: Record, caller: object, deadline: float) -> asyncio.Future[Outcome]:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         key = self._keys[record.partition_key]
-        trace = telemetry.current_span_context()
-        key.pending.append(_Pending(record, caller, deadline, self.clock(), future, trace))
+        pending = _Pending(
+            record=record,
+            caller=caller,
+            deadline=deadline,
+            enqueued_at=self.clock(),
+            outcome=future,
+            trace=telemetry.current_span_context(),
+        )
+        key.pending.append(pending)
         key.earliest_deadline = min(key.earliest_deadline, deadline)
         self._wakeup.set()
         return future
