@@ -123,6 +123,7 @@ async def _answer(handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
                 f"No answer within {seconds:g} s; retry later."
             )
         else:
+            metrics.count_if_timeout(error)
             problem = to_service_error(error)
         if isinstance(problem, StoreMissingError):
             cosmos.discard_clients()

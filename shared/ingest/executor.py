@@ -349,6 +349,7 @@ class BulkExecutor:
     ) -> None:
         action = decide(error, len(batch))
         key.last_error = error
+        metrics.count_if_timeout(error)
         requeue = batch
         if action is Action.WAIT_AND_RETRY:
             self._wait(key, partition, error)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from shared.platform import metrics
 from shared.platform.errors import (
     COSMOS_ERRORS,
     TRANSIENT_EXCEPTIONS,
@@ -87,6 +88,7 @@ class RetryBudget:
     async def wait_before_retry(self, error: BaseException, attempt: int) -> None:
         """Sleep before the next attempt; re-raise `error` if it is not transient, or
         RetryBudgetExhausted if the wait would overrun the budget."""
+        metrics.count_if_timeout(error)
         delay = retry_delay(error, attempt, self.backoff)
         if delay is None:
             raise error

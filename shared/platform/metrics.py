@@ -10,10 +10,14 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from azure.cosmos.exceptions import CosmosClientTimeoutError
+
 from shared.platform.telemetry import instruments
 
-THROTTLED, UNAVAILABLE = 429, 503
+THROTTLED, UNAVAILABLE, REQUEST_TIMEOUT = 429, 503, 408
 TIMEOUT = "timeout"
+# What a call that got no answer in time raises (asyncio.TimeoutError is TimeoutError).
+TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, CosmosClientTimeoutError)
 _RESOURCE = re.compile(r"/dbs/(?P<db>[^/]+)(?:/colls/(?P<coll>[^/]+))?(?P<rest>.*)")
 _ITEM_VERBS = {"GET": "read", "PUT": "replace", "PATCH": "patch", "DELETE": "delete"}
 
@@ -61,12 +65,20 @@ def record_cosmos_response(
     recorded.request_charge.record(charge, attributes)
     if status in (THROTTLED, UNAVAILABLE):
         recorded.transient_failures.add(1, {"error.type": str(status)})
+    elif status == REQUEST_TIMEOUT:
+        recorded.transient_failures.add(1, {"error.type": TIMEOUT})
 
 
 def count_timeout() -> None:
     """A Cosmos DB call that got no answer in time."""
     if (recorded := instruments()) is not None:
         recorded.transient_failures.add(1, {"error.type": TIMEOUT})
+
+
+def count_if_timeout(error: BaseException) -> None:
+    """Count `error` as a timeout if it is one (a failure met while writing or serving)."""
+    if isinstance(error, TIMEOUT_ERRORS):
+        count_timeout()
 
 
 def count_records(count: int, *, outcome: str) -> None:

@@ -1,4 +1,4 @@
-"""OpenTelemetry for the service: traces and metrics, exported where the settings say.
+"""OpenTelemetry for the service: traces, metrics and logs, exported where the settings say.
 
 Export is chosen by settings alone: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is
 set, OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing otherwise. With neither, no

@@ -353,3 +353,16 @@ def test_a_batch_is_a_span_linked_to_every_caller_riding_in_it(captured: Capture
     assert (first.request_charge, second.request_charge) == (6.0, 2.0)
     (sizes,) = captured.points("catalog.ingest.batch.operations")
     assert (sizes.count, sizes.sum) == (1, 4)
+
+
+def test_a_batch_that_timed_out_is_counted_as_a_timeout_and_sent_again(captured: Captured) -> None:
+    failures = [TimeoutError()]
+
+    def slow_once(*_: Any) -> None:
+        if failures:
+            raise failures.pop()
+
+    report = write(ScriptedContainer(slow_once), [record(0)])
+    assert kinds(report) == [OutcomeKind.WRITTEN]
+    (timeouts,) = captured.points("catalog.cosmos.transient_failures")
+    assert timeouts.attributes["error.type"] == "timeout" and timeouts.value == 1

@@ -113,14 +113,16 @@ def test_each_cosmos_response_is_a_request_charge_point_named_by_its_operation(
 
 def test_throttled_and_unavailable_answers_and_timeouts_are_counted(captured: Captured) -> None:
     url = "https://localhost:8081/dbs/d/colls/c/docs/x"
-    for status in (429, 429, 503, 200):
+    for status in (429, 429, 503, 408, 200):
         metrics.record_cosmos_response(charge=0, status=status, method="GET", url=url, headers={})
     metrics.count_timeout()
+    metrics.count_if_timeout(TimeoutError())
+    metrics.count_if_timeout(ConnectionError())
     counts = {
         point.attributes["error.type"]: point.value
         for point in captured.points("catalog.cosmos.transient_failures")
     }
-    assert counts == {"429": 2, "503": 1, "timeout": 1}
+    assert counts == {"429": 2, "503": 1, "timeout": 3}
 
 
 @pytest.mark.parametrize(
