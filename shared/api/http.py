@@ -40,6 +40,11 @@ ROUTE_PREFIX = "api"  # host.json: extensions.http.routePrefix
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 
+def api_path(path: str) -> str:
+    """`path` (a route, or a resource's path) as clients address it, under the route prefix."""
+    return f"/{ROUTE_PREFIX}/{path}"
+
+
 def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> func.HttpResponse:
@@ -134,6 +139,8 @@ def http_endpoint(route: str) -> Callable[[Handler], Handler]:
     """Serve `handler` (registered at `route`) through the edge: every error becomes a problem
     response, the request charge is added, and the invocation is one server span."""
 
+    http_route = api_path(route)
+
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
@@ -142,9 +149,9 @@ def http_endpoint(route: str) -> Callable[[Handler], Handler]:
                 "faas.name": handler.__name__,
                 "faas.trigger": "http",
                 "http.request.method": method,
-                "http.route": f"/{ROUTE_PREFIX}/{route}",
+                "http.route": http_route,
             }
-            name = f"{method} /{ROUTE_PREFIX}/{route}"
+            name = f"{method} {http_route}"
             with telemetry.charged_span(
                 name, kind="server", attributes=attributes, carrier=req.headers
             ) as span:

@@ -7,7 +7,7 @@ import uuid
 
 import azure.functions as func
 
-from shared.api.http import media_type, read_body
+from shared.api.http import api_path, media_type, read_body
 from shared.api.wire import ImportAccepted, ImportLinks, ImportRejects
 from shared.api.wire import ImportProgress as ImportProgressBody
 from shared.ingest import progress
@@ -73,7 +73,7 @@ async def _enqueue(import_id: str, body: bytes, sent_type: str) -> None:
 
 
 def import_location(import_id: str) -> str:
-    return f"/api/imports/{import_id}"
+    return api_path(f"imports/{import_id}")
 
 
 def rejects_location(import_id: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from shared.api.batches import KINDS, NEEDS_ID
+from shared.api.http import ROUTE_PREFIX
 from shared.api.params import DEFAULT_PAGE_SIZE, ENTITY_TAG_PATTERN, MAX_PAGE_SIZE
 from shared.api.products import JSON_PATCH_CONTENT_TYPE
 from shared.api.wire import (
@@ -325,7 +326,7 @@ def openapi_document() -> dict[str, Any]:
                 "(x-functions-key header or code query parameter); locally none is checked."
             ),
         },
-        "servers": [{"url": "/api"}],
+        "servers": [{"url": f"/{ROUTE_PREFIX}"}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.api.http import media_type, read_json, read_json_object
+from shared.api.http import api_path, media_type, read_json, read_json_object
 from shared.api.params import parse_etag, route_id
 from shared.api.wire import ProductPage
 from shared.catalog.models import Product, ProductCreate
@@ -20,7 +20,7 @@ JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
 
 def product_location(category_id: str, product_id: str) -> str:
     """The product's URL path; ids may hold characters that need escaping in a URL."""
-    return f"/api/products/{quote(category_id, safe='')}/{quote(product_id, safe='')}"
+    return api_path(f"products/{quote(category_id, safe='')}/{quote(product_id, safe='')}")
 
 
 def page_body(page: StoredPage) -> ProductPage:
