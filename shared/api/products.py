@@ -12,7 +12,7 @@ from shared.api.params import parse_etag, route_id
 from shared.api.wire import ProductPage
 from shared.catalog.models import Product, ProductCreate
 from shared.catalog.patch import CosmosPatch, to_cosmos_patch
-from shared.catalog.store import ProductPage as StoredPage
+from shared.catalog.store import Page
 from shared.platform.errors import BadRequestError, UnsupportedMediaTypeError, validation_problem
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
@@ -23,7 +23,7 @@ def product_location(category_id: str, product_id: str) -> str:
     return api_path(f"products/{quote(category_id, safe='')}/{quote(product_id, safe='')}")
 
 
-def page_body(page: StoredPage) -> ProductPage:
+def page_body(page: Page) -> ProductPage:
     """A page of products; `continuation` only when there is a next page."""
     body = ProductPage(items=page.items, count=len(page.items))
     if page.continuation:

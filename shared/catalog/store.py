@@ -70,7 +70,7 @@ class StoredProduct:
 
 
 @dataclass(frozen=True)
-class ProductPage:
+class Page:
     """One page of query results (products, or any item of this store's containers)."""
 
     items: list[dict[str, Any]]
@@ -170,7 +170,7 @@ def decode_continuation(token: str | None) -> str | None:
     return inner
 
 
-async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | None) -> ProductPage:
+async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | None) -> Page:
     """The page of `query` that `continuation` (a token this module wrote) points at, or the
     first; its items without system properties, and the token of the next page (None on the
     last). 400 for a token that is not one of ours."""
@@ -184,10 +184,10 @@ async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | N
         if continuation and error.status_code == 400:  # Cosmos did not write this token
             raise InvalidContinuationError() from None
         raise
-    return ProductPage(items=items, continuation=encode_continuation(pager.continuation_token))
+    return Page(items=items, continuation=encode_continuation(pager.continuation_token))
 
 
-async def list_products(*, category_id: str, limit: int, continuation: str | None) -> ProductPage:
+async def list_products(*, category_id: str, limit: int, continuation: str | None) -> Page:
     """One page of a category's products and the token for the next page (None on the last)."""
     container = await products_container()
     query = container.query_items(
