@@ -7,13 +7,14 @@ PYTHON ?= $(shell devtools/find-python $(PYTHON_VERSION))
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed-$(PYTHON_VERSION)
+IMPORT_COMMAND := $(VENV)/bin/catalog-import
 NODE_STAMP := node_modules/.installed
 PROTOCOL_DIR := devtools/devhost/protocol
 PROTOCOL := $(PROTOCOL_DIR)/worker_pb2.py
 
 .PHONY: install run test unit integration lint format bench import clean
 
-install: $(VENV_STAMP) $(PROTOCOL) $(NODE_STAMP)
+install: $(VENV_STAMP) $(IMPORT_COMMAND) $(PROTOCOL) $(NODE_STAMP)
 
 # A venv of another Python (an older checkout's, say) is replaced, not reused.
 $(VENV_STAMP): requirements.txt requirements-dev.txt
@@ -23,6 +24,12 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	@$(PY) -c 'import platform, sys; sys.exit(not platform.python_version().startswith("$(PYTHON_VERSION)."))' \
 		2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The project itself, editable and without dependencies (the requirements files pin those), for
+# its console script: pyproject.toml's [project.scripts].
+$(IMPORT_COMMAND): pyproject.toml $(VENV_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 # The development host's protocol messages, compiled from the project's own schema.
@@ -60,6 +67,8 @@ bench: install
 	$(PY) -m bench
 
 # make import FILE=products.ndjson [API=http://localhost:7071/api] [KEY=<function key>]
+# make exits 2 whenever the command fails, whatever its own status (2: some records rejected,
+# 1: the import could not be done): run .venv/bin/catalog-import itself where that matters.
 API ?= http://localhost:7071/api
 import: $(VENV_STAMP)
 	@test -n "$(FILE)" || { echo "usage: make import FILE=products.ndjson [API=...] [KEY=...]" >&2; exit 1; }

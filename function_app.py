@@ -121,29 +121,26 @@ async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
 async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
 
-    import_id, plan = await imports.start(req)
-    location = imports.import_location(import_id)
-    return json_response(
-        imports.accepted_body(import_id, plan), status=202, headers={"Location": location}
-    )
+    started = await imports.start(req)
+    location = imports.import_location(started.import_id)
+    return json_response(imports.accepted_body(started), status=202, headers={"Location": location})
 
 
 @http_route("imports/{importId}", methods=["GET"])
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
-    from shared.ingest import progress
 
-    state = await progress.read_progress(import_id=imports.import_key(req))
+    state = await imports.visible_progress(imports.import_key(req))
     return json_response(imports.progress_body(state))
 
 
 @http_route("imports/{importId}/rejects", methods=["GET"])
 async def list_import_rejects(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
-    from shared.ingest import progress, reject_outlets
+    from shared.ingest import reject_outlets
 
     import_id = imports.import_key(req)
-    await progress.read_progress(import_id=import_id)  # 404 for an import that never started
+    await imports.visible_progress(import_id)  # 404 for an import that never started
     page = await reject_outlets.read_rejects(
         import_id=import_id,
         limit=parse_page_size(req),
@@ -160,7 +157,9 @@ async def ingest_products(msg: func.QueueMessage) -> None:
     """Raises (so the host delivers the message again) only when transient failures persist."""
     from shared.ingest import consumer
 
-    summary = await consumer.ingest(msg.get_body(), message_id=msg.id or "")
+    summary = await consumer.ingest(
+        msg.get_body(), message_id=msg.id or "", dequeue_count=msg.dequeue_count or 1
+    )
     logging.info(
         "Message %s: %s written, %s rejected%s",
         msg.id,

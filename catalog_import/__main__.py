@@ -1,9 +1,10 @@
-"""python -m catalog_import FILE [--api URL] [--key KEY] [--json]
+"""catalog-import FILE [--api URL] [--key KEY] [--json] [--request-bytes N] [--stall-seconds S]
 
-Loads a JSON array or NDJSON file of products through POST /api/imports (several imports when
-the file is larger than a request may be), shows how far the import has got, and ends with a
-summary and the first rejected records with their reasons. Exit status: 0 when every record was
-written, 2 when some were rejected, 1 when the import could not be done.
+Loads a JSON array or NDJSON file of products through POST /api/imports, as one import per
+request body of at most --request-bytes (each sent with an idempotency key of its own, so a
+request retried after a timeout, a lost connection or a 429/503 answer never imports twice),
+shows how far the imports have got, and ends with a summary and the first rejected records with
+their reasons.
 """
 
 from __future__ import annotations
@@ -12,88 +13,126 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from catalog_import.api import ApiError, CatalogApi, StartedImport
-from catalog_import.bodies import RecordTooLargeError, RequestBodies
-from catalog_import.display import Counts, PlainLines, ProgressView, RichBar, Silent
-from catalog_import.records import FileFormatError, read_records
-from shared.platform.limits import MAX_REQUEST_BYTES
+from catalog_import.api import CatalogApi, StartedImport
+from catalog_import.bodies import API_LIMIT_BYTES, DEFAULT_REQUEST_BYTES, RequestBodies
+from catalog_import.display import PlainLines, ProgressView, RichBar, Silent
+from catalog_import.errors import CommandError, ImportFailedError
+from catalog_import.outcome import Outcome
+from catalog_import.records import read_records
+from catalog_import.watch import WatchLimits, watch
 
+PROG = "catalog-import"
 ALL_WRITTEN, FAILED, SOME_REJECTED = 0, 1, 2
 REJECTS_SHOWN = 10
 POLL_SECONDS = 0.5
+STALL_SECONDS = 120.0
+
+EXIT_STATUSES = f"""exit status:
+  {ALL_WRITTEN}  every record was written
+  {SOME_REJECTED}  some records were rejected (the first {REJECTS_SHOWN} are listed, with reasons)
+  {FAILED}  the import could not be done, said in one line on stderr: the API unreachable or
+     refusing a request (after retries), a file that is not JSON (with the line and column),
+     a record larger than a request, an import that failed, stalled (no progress for
+     --stall-seconds) or outlasted --timeout, or a usage error
+`make import` cannot pass these on: make exits 2 whenever a recipe fails. Run the command
+itself (catalog-import, or .venv/bin/catalog-import) where the status matters."""
 
 
-class ImportFailedError(Exception):
-    """The import did not complete; the message is one line."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1 like every other failure (2 means rejects here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(FAILED, f"{self.prog}: error: {message}\n")
 
 
-@dataclass
-class Outcome:
-    """What the command did, for the summary."""
-
-    imports: list[StartedImport]
-    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rejects: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def counts(self) -> Counts:
-        done = self.progress.values()
-        return Counts(
-            written=sum(p["written"] for p in done),
-            rejected=sum(p["rejected"] for p in done),
-            total=sum(started.records for started in self.imports),
+def _request_bytes(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if not 1 <= size <= API_LIMIT_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"{size:,} is not between 1 and the API's limit of {API_LIMIT_BYTES:,} bytes"
         )
+    return size
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return seconds
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m catalog_import", description=__doc__)
+    parser = _Parser(
+        prog=PROG,
+        description=(__doc__ or "").partition("\n\n")[2],  # the usage line says the rest
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("file", type=Path, help="a JSON array or NDJSON file of products")
     parser.add_argument("--api", default="http://localhost:7071/api", help="the API's base URL")
     parser.add_argument("--key", help="a function key (needed in Azure)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary, no bar")
-    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait at most")
     parser.add_argument(
-        "--max-import-bytes", type=int, default=MAX_REQUEST_BYTES, help=argparse.SUPPRESS
+        "--request-bytes",
+        type=_request_bytes,
+        default=DEFAULT_REQUEST_BYTES,
+        metavar="N",
+        help=f"the largest request body in bytes (default {DEFAULT_REQUEST_BYTES:,}, at most "
+        f"the API's limit of {API_LIMIT_BYTES:,}); a larger file becomes several imports",
+    )
+    parser.add_argument(  # the option's former name
+        "--max-import-bytes",
+        dest="request_bytes",
+        type=_request_bytes,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
+    parser.add_argument(
+        "--stall-seconds",
+        type=_seconds,
+        default=STALL_SECONDS,
+        metavar="S",
+        help=f"give up when no import has progressed for S seconds (default {STALL_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=3600,
+        metavar="S",
+        help="seconds to wait for all imports at most (default 3600)",
     )
     return parser.parse_args(argv)
 
 
-def _upload(api: CatalogApi, path: Path, max_bytes: int) -> list[StartedImport]:
-    """Send the file as one import per request-sized body, streamed from disk."""
+def _upload(api: CatalogApi, path: Path, request_bytes: int) -> list[StartedImport]:
+    """Send the file as one import per request body, read from disk as the bodies are sent."""
     started: list[StartedImport] = []
-    with path.open("rb") as stream:
-        for body in RequestBodies(read_records(stream), max_bytes=max_bytes):
-            try:
+    try:
+        with path.open("rb") as stream:
+            records = read_records(stream, max_record_bytes=request_bytes - 1)  # and a newline
+            for body in RequestBodies(records, max_bytes=request_bytes):
                 started.append(api.start_import(body))
-            except ApiError as error:
-                begun = ", ".join(s.import_id for s in started)
-                note = f" (started: {begun})" if begun else ""
-                raise ImportFailedError(f"{error}{note}") from None
+    except CommandError as error:
+        if not started:
+            raise
+        sent = sum(s.records for s in started)
+        begun = ", ".join(s.import_id for s in started)
+        raise ImportFailedError(
+            f"{error} (the first {sent:,} records went out as {begun})"
+        ) from error
     if not started:
         raise ImportFailedError(f"{path} holds no records")
     return started
-
-
-def _watch(api: CatalogApi, outcome: Outcome, view: ProgressView, timeout: float) -> None:
-    """Poll every import's progress until all have completed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for started in outcome.imports:
-            outcome.progress[started.import_id] = api.progress(started.import_id)
-        view.update(outcome.counts())
-        if all(p["state"] != "running" for p in outcome.progress.values()):
-            return
-        if time.monotonic() > deadline:
-            counts = outcome.counts()
-            raise ImportFailedError(
-                f"the import did not finish within {timeout:g} s "
-                f"(written {counts.written:,}, rejected {counts.rejected:,} of {counts.total:,})"
-            )
-        time.sleep(POLL_SECONDS)
 
 
 def _first_rejects(api: CatalogApi, outcome: Outcome) -> list[dict[str, Any]]:
@@ -113,10 +152,13 @@ def _view(args: argparse.Namespace, total: int) -> ProgressView:
 def _run(args: argparse.Namespace) -> Outcome:
     api = CatalogApi(args.api, key=args.key)
     began = time.monotonic()
-    outcome = Outcome(imports=_upload(api, args.file, args.max_import_bytes))
+    outcome = Outcome(imports=_upload(api, args.file, args.request_bytes))
     view = _view(args, outcome.counts().total)
+    limits = WatchLimits(
+        timeout=args.timeout, stall_seconds=args.stall_seconds, poll_seconds=POLL_SECONDS
+    )
     try:
-        _watch(api, outcome, view, args.timeout)
+        watch(api, outcome, view, limits=limits)
     finally:
         view.close()
     outcome.seconds = time.monotonic() - began
@@ -171,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     try:
         outcome = _run(args)
-    except (ApiError, ImportFailedError, FileFormatError, RecordTooLargeError, OSError) as error:
-        message = f"catalog_import: {error}".replace("\n", " ")
+    except (CommandError, OSError) as error:
+        message = f"{PROG}: {error}".replace("\n", " ")
         print(message, file=sys.stderr)
         if args.json:
             print(json.dumps({"error": str(error)}))

@@ -1,29 +1,33 @@
-"""The catalog's import routes over HTTP, with errors as one-line messages."""
+"""The catalog's import routes over HTTP, with errors as one-line messages.
+
+Every request is retried after 429, 502, 503 and 504 answers, timeouts and lost connections, a
+bounded number of times (`RetryPolicy`). Starting an import is safe to retry: each body is sent
+with an idempotency key of its own, the same key and the same bytes on every attempt, so the
+API answers a retry with the import the first attempt started instead of starting another.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import ProtocolError
+
+from catalog_import.errors import ApiError, RetryableApiError
+from catalog_import.retries import RetryPolicy, retry_after_seconds
+
+__all__ = ["ApiError", "CatalogApi", "RetryableApiError", "StartedImport"]
 
 NDJSON = "application/x-ndjson"
-RETRIES = 5  # for reads answered 429 or 503, or that could not connect
-CONNECT_SECONDS, READ_SECONDS = 10, 300
-
-
-class ApiError(Exception):
-    """The API could not be reached or refused a request; the message is one line."""
-
-
-class RetryableApiError(ApiError):
-    """Worth asking again after `retry_after` seconds: 429, 503, or no connection."""
-
-    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# 502 and 504 are what a gateway in front of the host answers when the host restarts or is slow:
+# as safe to retry as a timeout, since every request either reads or carries an idempotency key.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+CONNECT_SECONDS, READ_SECONDS = 10.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -33,61 +37,79 @@ class StartedImport:
 
 
 class CatalogApi:
-    def __init__(self, base_url: str, *, key: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        key: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeouts: tuple[float, float] = (CONNECT_SECONDS, READ_SECONDS),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.timeouts = timeouts
+        self.sleep = sleep
         self.session = requests.Session()
         if key:
             self.session.headers["x-functions-key"] = key
 
     def _request(self, method: str, path: str, **options: Any) -> requests.Response:
+        """One attempt; `RetryableApiError` when another may succeed."""
         url = f"{self.base_url}{path}"
         try:
-            response = self.session.request(
-                method, url, timeout=(CONNECT_SECONDS, READ_SECONDS), **options
-            )
-        except requests.ConnectionError:
+            response = self.session.request(method, url, timeout=self.timeouts, **options)
+        except requests.ConnectionError as error:
+            if _lost(error):
+                message = f"the connection to the API at {self.base_url} was lost ({method} {path})"
+                raise RetryableApiError(message) from None
             raise RetryableApiError(f"cannot reach the API at {self.base_url}") from None
         except requests.Timeout:
-            raise ApiError(f"the API at {self.base_url} did not answer in time") from None
-        if response.status_code in (429, 503):
-            retry_after = _seconds(response.headers.get("Retry-After"))
+            message = f"the API at {self.base_url} did not answer {method} {path} in time"
+            raise RetryableApiError(message) from None
+        if response.status_code in RETRYABLE_STATUSES:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             raise RetryableApiError(_refusal(method, path, response), retry_after=retry_after)
         if response.status_code >= 400:
             raise ApiError(_refusal(method, path, response))
         return response
 
-    def start_import(self, body: Iterator[bytes]) -> StartedImport:
-        """Stream one NDJSON body to POST /imports."""
-        response = self._request("POST", "/imports", data=body, headers={"content-type": NDJSON})
-        accepted = response.json()
+    def _retried(self, method: str, path: str, **options: Any) -> requests.Response:
+        """The request, sent again as the retry policy says; the last error when none worked."""
+        failed = 0
+        while True:
+            try:
+                return self._request(method, path, **options)
+            except RetryableApiError as error:
+                failed += 1
+                if failed >= self.retry.attempts:
+                    attempts = f"{failed} attempt{'s' if failed > 1 else ''}"
+                    raise ApiError(f"{error} (gave up after {attempts})") from error
+                self.sleep(self.retry.delay(failed_attempts=failed, retry_after=error.retry_after))
+
+    def start_import(self, body: bytes) -> StartedImport:
+        """POST one NDJSON body to /imports under an idempotency key of its own."""
+        headers = {"content-type": NDJSON, IDEMPOTENCY_KEY: str(uuid.uuid4())}
+        accepted = self._retried("POST", "/imports", data=body, headers=headers).json()
         return StartedImport(import_id=accepted["importId"], records=accepted["records"])
 
-    def _read(self, path: str, **options: Any) -> Any:
-        """GET, retried after 429 and 503 (as long as Retry-After says) and lost connections."""
-        for _ in range(RETRIES - 1):
-            try:
-                return self._request("GET", path, **options).json()
-            except RetryableApiError as error:
-                time.sleep(error.retry_after)
-        return self._request("GET", path, **options).json()
-
     def progress(self, import_id: str) -> dict[str, Any]:
-        return dict(self._read(f"/imports/{import_id}"))
+        return dict(self._retried("GET", f"/imports/{import_id}").json())
 
     def first_rejects(self, import_id: str, *, limit: int) -> list[dict[str, Any]]:
-        page = self._read(f"/imports/{import_id}/rejects", params={"limit": limit})
-        return list(page["items"])
+        page = self._retried("GET", f"/imports/{import_id}/rejects", params={"limit": limit})
+        return list(page.json()["items"])
 
 
-def _seconds(retry_after: str | None) -> float:
-    try:
-        return min(max(float(retry_after or 1), 0.1), 60.0)
-    except ValueError:
-        return 1.0
+def _lost(error: requests.ConnectionError) -> bool:
+    """Whether an established connection broke (rather than none could be made)."""
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, ProtocolError)
 
 
 def _refusal(method: str, path: str, response: requests.Response) -> str:
-    """`METHOD path: status title: detail`, from a problem+json answer where there is one."""
+    """`METHOD path answered status reason: detail`, from a problem+json answer where there is
+    one."""
     try:
         problem = response.json()
         detail = problem.get("detail") if isinstance(problem, dict) else None

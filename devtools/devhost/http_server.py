@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from devtools.devhost.worker import InvocationFailed, LanguageWorker
 
 logger = logging.getLogger("devhost.http")
 
-MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's own request size limit
+MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's limit: larger bodies get its 413
 NO_CONTENT = (204, 304)
 
 
@@ -46,18 +47,57 @@ def _joined(request: web.Request) -> dict[str, str]:
     return joined
 
 
-def to_rpc_http(request: web.Request, body: bytes, route_params: dict[str, str]) -> protos.RpcHttp:
-    """The trigger's data as the host sends it: method, url, headers, query, route values and
-    the raw body bytes. Raises UnicodeEncodeError for a header that is not valid UTF-8, which
-    the host refuses (as Kestrel refuses non-ASCII header bytes)."""
-    return protos.RpcHttp(
-        method=request.method,
-        url=str(request.url),
-        headers=_joined(request),
-        query=dict(request.query),
-        params=route_params,
-        body=protos.TypedData(bytes=body),
-    )
+class BodyTooLarge(Exception):
+    """The request body is over the host's limit; the host answers 413 and the worker never
+    sees the request."""
+
+
+def fill_rpc_http(
+    http: protos.RpcHttp, request: web.Request, route_params: Mapping[str, str]
+) -> None:
+    """The trigger's data as the host sends it, set in place: method, url, headers, query and
+    route values (the body is `read_body`'s). Raises UnicodeEncodeError for a header that is not
+    valid UTF-8, which the host refuses (as Kestrel refuses non-ASCII header bytes)."""
+    http.method = request.method
+    http.url = str(request.url)
+    http.headers.update(_joined(request))
+    http.query.update(dict(request.query))
+    http.params.update(route_params)
+
+
+async def read_body(request: web.Request, *, limit: int) -> bytes:
+    """The body's bytes as they arrived (no content decoding, as the host), read as a stream.
+    Raises BodyTooLarge for a Content-Length over `limit` before a byte is read, or for a
+    chunked body as soon as it passes `limit`."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge
+    # Not request.read(): it keeps a bytearray and a bytes copy of the body, and lets aiohttp
+    # buffer up to twice its client_max_size unread.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def http_invocation(
+    worker: LanguageWorker,
+    function: HttpFunction,
+    request: web.Request,
+    route_params: Mapping[str, str],
+    *,
+    limit: int,
+) -> protos.StreamingMessage:
+    """The invocation request for an HTTP trigger, built in place so that the body is held once
+    (the runtime makes its own copy for `func.HttpRequest`); nothing else keeps the bytes read."""
+    message = worker.invocation(function.function_id)
+    binding = message.invocation_request.input_data.add(name=function.binding_name)
+    fill_rpc_http(binding.data.http, request, route_params)
+    binding.data.http.body.bytes = await read_body(request, limit=limit)
+    return message
 
 
 def _body_bytes(data: protos.TypedData) -> bytes:
@@ -112,22 +152,37 @@ def _set_cookie(cookie: protos.RpcHttpCookie) -> str:
     return "; ".join(parts)
 
 
+def _too_large() -> web.Response:
+    """The host's 413: no body, and the connection is not reused (the rest of the body is
+    unread; aiohttp discards it for a while before closing)."""
+    response = web.Response(status=413)
+    response.force_close()
+    return response
+
+
 def create_http_app(
-    functions: list[HttpFunction], prefix: str, worker: LanguageWorker, timeout: timedelta
+    functions: list[HttpFunction],
+    prefix: str,
+    worker: LanguageWorker,
+    timeout: timedelta,
+    *,
+    max_body_bytes: int = MAX_REQUEST_BYTES,
 ) -> web.Application:
     async def invoke(
         function: HttpFunction, request: web.Request, params: dict[str, str]
     ) -> web.Response:
         try:
-            trigger = to_rpc_http(request, await request.read(), params)
+            message = await http_invocation(worker, function, request, params, limit=max_body_bytes)
         except UnicodeEncodeError:
             return web.Response(status=400)
-        inputs = [
-            protos.ParameterBinding(name=function.binding_name, data=protos.TypedData(http=trigger))
-        ]
+        except BodyTooLarge:
+            logger.warning(
+                "Function %s: request body over %s bytes refused", function.name, max_body_bytes
+            )
+            return _too_large()
         try:
             async with asyncio.timeout(timeout.total_seconds()):
-                answer = await worker.invoke(function.function_id, inputs=inputs)
+                answer = await worker.run(message)
             return to_web_response(answer.return_value)
         except TimeoutError:
             logger.error("Function %s timed out after %s", function.name, timeout)
@@ -145,6 +200,7 @@ def create_http_app(
         allowed = sorted({m for function, _ in matches for m in function.methods})
         return web.Response(status=405, headers={"Allow": ", ".join(allowed)})
 
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    # Bodies reach the worker as sent: the host does not decode Content-Encoding.
+    app = web.Application(handler_args={"auto_decompress": False})
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, newlines included
     return app

@@ -37,6 +37,10 @@ class WorkerRequest:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+def _for_runtime(message: protos.StreamingMessage) -> WorkerRequest:
+    return WorkerRequest(message, {"host": "127.0.0.1", "protos": protos})
+
+
 class InvocationFailed(Exception):
     """The function raised (or its result could not be converted); the message is the
     runtime's, for the host's log only."""
@@ -51,7 +55,7 @@ class LanguageWorker:
 
     def _request(self, **content: Any) -> WorkerRequest:
         message = protos.StreamingMessage(request_id=str(uuid.uuid4()), **content)
-        return WorkerRequest(message, {"host": "127.0.0.1", "protos": protos})
+        return _for_runtime(message)
 
     async def start(self) -> list[protos.RpcFunctionMetadata]:
         """Initialise the worker, index the app and load every function it declares."""
@@ -84,6 +88,26 @@ class LanguageWorker:
         self.functions = list(metadata.function_metadata_results)
         return self.functions
 
+    def invocation(self, function_id: str) -> protos.StreamingMessage:
+        """An empty invocation request for `function_id`, for the caller to fill in place and
+        hand to `run`. Protobuf copies a message whole into any message it is assigned to (upb
+        has no move), so a request assembled from parts would hold an HTTP body once per level
+        of nesting; filled in place, it holds it once."""
+        return protos.StreamingMessage(
+            request_id=str(uuid.uuid4()),
+            invocation_request=protos.InvocationRequest(
+                invocation_id=str(uuid.uuid4()), function_id=function_id
+            ),
+        )
+
+    async def run(self, message: protos.StreamingMessage) -> protos.InvocationResponse:
+        """Run one invocation built by `invocation`; raises InvocationFailed when the function
+        failed."""
+        response = await runtime.invocation_request(_for_runtime(message))
+        if response.result.status != protos.StatusResult.Success:
+            raise InvocationFailed(_first_line(response.result.exception.message))
+        return response
+
     async def invoke(
         self,
         function_id: str,
@@ -91,17 +115,12 @@ class LanguageWorker:
         inputs: Sequence[protos.ParameterBinding],
         trigger_metadata: Mapping[str, protos.TypedData] | None = None,
     ) -> protos.InvocationResponse:
-        """Run one invocation; raises InvocationFailed when the function failed."""
-        request = protos.InvocationRequest(
-            invocation_id=str(uuid.uuid4()),
-            function_id=function_id,
-            input_data=list(inputs),
-            trigger_metadata=dict(trigger_metadata or {}),
-        )
-        response = await runtime.invocation_request(self._request(invocation_request=request))
-        if response.result.status != protos.StatusResult.Success:
-            raise InvocationFailed(_first_line(response.result.exception.message))
-        return response
+        """Run one invocation of small inputs (each is copied into the request)."""
+        message = self.invocation(function_id)
+        message.invocation_request.input_data.extend(inputs)
+        for name, data in (trigger_metadata or {}).items():
+            message.invocation_request.trigger_metadata[name].CopyFrom(data)
+        return await self.run(message)
 
     def stop(self) -> None:
         runtime.stop_threadpool_executor()

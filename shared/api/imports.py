@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+import re
 import uuid
+from typing import Literal
 
 import azure.functions as func
 
 from shared.api.http import api_path, media_type, read_body
 from shared.api.wire import ImportAccepted, ImportLinks, ImportRejects
 from shared.api.wire import ImportProgress as ImportProgressBody
-from shared.ingest import progress
-from shared.ingest.packing import (
-    ImportPlan,
-    iter_records,
-    pack_messages,
-    plan_import,
-)
-from shared.ingest.progress import ImportProgress
+from shared.ingest import intake, progress
+from shared.ingest.progress import ImportProgress, ImportState
 from shared.ingest.reject_outlets import RejectPage
-from shared.platform import metrics, queues
-from shared.platform.errors import NotFoundError, UnsupportedMediaTypeError
-from shared.platform.limits import JSON_MEDIA_TYPE, MAX_REQUEST_BYTES, NDJSON_MEDIA_TYPE
+from shared.platform import metrics
+from shared.platform.errors import (
+    BadRequestError,
+    NotFoundError,
+    UnprocessableContentError,
+    UnsupportedMediaTypeError,
+    to_service_error,
+)
+from shared.platform.limits import JSON_MEDIA_TYPE, MAX_IMPORT_BYTES, NDJSON_MEDIA_TYPE
 from shared.platform.settings import get_settings
 
-SEND_CONCURRENCY = 16
 UUID_LENGTH = 36  # the canonical form, as start() hands it out
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Printable ASCII, as the IETF draft's examples use; long enough for any UUID or hash.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
+_IMPORT_IDS = uuid.UUID("9d1c2a4e-5b7f-4c3d-8e6a-0f1b2c3d4e5f")
+FAILURE_RECORDING_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 
 def import_key(req: func.HttpRequest) -> str:
@@ -50,28 +60,6 @@ def _import_media_type(req: func.HttpRequest) -> str:
     return sent
 
 
-async def _enqueue(import_id: str, body: bytes, sent_type: str) -> None:
-    """Send every part, a bounded number at a time; a failed send fails the request."""
-    queue = get_settings().ingest_queue
-    slots = asyncio.Semaphore(SEND_CONCURRENCY)
-    sends: set[asyncio.Task[None]] = set()
-
-    async def send(text: str) -> None:
-        try:
-            await queues.send(queue, text)
-        finally:
-            slots.release()
-
-    try:
-        for text in pack_messages(import_id, iter_records(body, sent_type)):
-            await slots.acquire()
-            sends.add(asyncio.create_task(send(text)))
-        await asyncio.gather(*sends)
-    finally:
-        for task in sends:
-            task.cancel()
-
-
 def import_location(import_id: str) -> str:
     return api_path(f"imports/{import_id}")
 
@@ -80,26 +68,49 @@ def rejects_location(import_id: str) -> str:
     return f"{import_location(import_id)}/rejects"
 
 
-def accepted_body(import_id: str, plan: ImportPlan) -> ImportAccepted:
-    return ImportAccepted(importId=import_id, records=plan.record_count, messages=plan.messages)
+def accepted_body(progress: ImportProgress) -> ImportAccepted:
+    return ImportAccepted(
+        importId=progress.import_id, records=progress.accepted, messages=progress.messages
+    )
+
+
+PublicState = Literal["running", "completed", "completedWithRejects", "failed"]
+_PUBLIC_STATES: dict[ImportState, PublicState] = {
+    ImportState.PENDING: "running",  # never shown: a pending import is not found (404)
+    ImportState.RUNNING: "running",
+    ImportState.COMPLETED: "completed",
+    ImportState.COMPLETED_WITH_REJECTS: "completedWithRejects",
+    ImportState.FAILED: "failed",
+}
 
 
 def progress_body(progress: ImportProgress) -> ImportProgressBody:
     """The progress document; it links to the rejects once there are any."""
     body = ImportProgressBody(
         importId=progress.import_id,
-        state=progress.state.value,
+        state=_PUBLIC_STATES[progress.state],
         accepted=progress.accepted,
         written=progress.written,
         rejected=progress.rejected,
         messages=progress.messages,
         messagesDone=progress.messages_done,
         duplicateDeliveries=progress.duplicate_deliveries,
+        superseded=progress.superseded,
         createdAt=progress.created_at,
     )
+    if progress.reason:
+        body["reason"] = progress.reason
     if progress.rejected:
         body["links"] = ImportLinks(rejects=rejects_location(progress.import_id))
     return body
+
+
+async def visible_progress(import_id: str) -> ImportProgress:
+    """The import's progress; 404 while it is still being enqueued, as for no import at all."""
+    state = await progress.read_progress(import_id=import_id)
+    if not state.visible:
+        raise NotFoundError("No import has this id.")
+    return state
 
 
 def rejects_body(page: RejectPage) -> ImportRejects:
@@ -109,14 +120,80 @@ def rejects_body(page: RejectPage) -> ImportRejects:
     return body
 
 
-async def start(req: func.HttpRequest) -> tuple[str, ImportPlan]:
-    body = read_body(req, limit=MAX_REQUEST_BYTES)
+def idempotency_key(req: func.HttpRequest) -> str | None:
+    """The request's idempotency key, if it sent one: at most 255 printable ASCII characters."""
+    sent: str | None = req.headers.get(IDEMPOTENCY_HEADER)
+    if sent is None:
+        return None
+    key = sent.strip()
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequestError(f"{IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters.")
+    return key
+
+
+def _fingerprint(body: bytes, sent_type: str) -> str:
+    return hashlib.sha256(sent_type.encode() + b"\n" + body).hexdigest()
+
+
+async def _begin(key: str | None, body: bytes, sent_type: str) -> progress.Begun:
+    """A pending import: a new one, or the one an earlier request with the same key began."""
+    if key is None:
+        return await progress.begin_import(import_id=str(uuid.uuid4()), fingerprint=None)
+    fingerprint = await asyncio.to_thread(_fingerprint, body, sent_type)  # hashing frees the GIL
+    import_id = str(uuid.uuid5(_IMPORT_IDS, key))
+    try:
+        return await progress.begin_import(import_id=import_id, fingerprint=fingerprint)
+    except progress.IdempotencyKeyReused:
+        raise UnprocessableContentError(
+            f"This {IDEMPOTENCY_HEADER} was sent before with another body; use a new key."
+        ) from None
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, asyncio.CancelledError):
+        return (
+            "The request ended before every part was enqueued; send it again with the same "
+            f"{IDEMPOTENCY_HEADER}."
+        )
+    problem = to_service_error(error)
+    return f"Enqueuing the parts failed: {problem.detail}"
+
+
+async def _record_failure(import_id: str, error: BaseException) -> None:
+    """Mark the import failed; its parts already on the queue will not be written."""
+    try:
+        async with asyncio.timeout(FAILURE_RECORDING_SECONDS):
+            await progress.fail_import(import_id=import_id, reason=_failure_reason(error))
+    except Exception as failure:  # noqa: BLE001 - the request's own error is the one to answer
+        logger.warning(
+            "Import %s could not be marked failed (%s); it stays pending, and its parts are "
+            "not written", import_id, type(failure).__name__,
+        )  # fmt: skip
+
+
+async def start(req: func.HttpRequest) -> ImportProgress:
+    """Take in an import: the import becomes visible (running) once all its parts are on the
+    queue. The same request sent again with the same idempotency key returns the same import."""
     sent_type = _import_media_type(req)
-    import_id = str(uuid.uuid4())
-    plan = plan_import(import_id, body, sent_type)
-    await progress.start_import(
-        import_id=import_id, accepted=plan.record_count, messages=plan.messages
-    )
-    await _enqueue(import_id, body, sent_type)
-    metrics.count_records(plan.record_count, outcome="accepted")
-    return import_id, plan
+    key = idempotency_key(req)
+    body = read_body(req, limit=MAX_IMPORT_BYTES)
+    begun = await _begin(key, body, sent_type)
+    if begun.replayed:
+        return begun.progress
+    import_id = begun.progress.import_id
+    try:
+        taken = await intake.enqueue_parts(
+            import_id=import_id, body=body, media_type=sent_type, queue=get_settings().ingest_queue
+        )
+        await progress.store_supersessions(import_id=import_id, superseded=taken.superseded)
+        opened = await progress.open_import(
+            import_id=import_id,
+            accepted=taken.records,
+            messages=taken.messages,
+            superseded=taken.superseded_count,
+        )
+    except BaseException as error:
+        await _record_failure(import_id, error)
+        raise
+    metrics.count_records(opened.accepted, outcome="accepted")
+    return opened

@@ -52,14 +52,16 @@ class ImportLinks(TypedDict):
 
 class ImportProgress(TypedDict):
     importId: str
-    state: Literal["running", "completed", "completedWithRejects"]
+    state: Literal["running", "completed", "completedWithRejects", "failed"]
     accepted: int
     written: int
     rejected: int
     messages: int
     messagesDone: int
     duplicateDeliveries: int
+    superseded: int
     createdAt: str
+    reason: NotRequired[str]
     links: NotRequired[ImportLinks]
 
 

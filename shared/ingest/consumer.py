@@ -11,23 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from shared.catalog.models import Product
-from shared.ingest import progress
+from shared.ingest import import_parts, progress
 from shared.ingest.executor import shared_executor
+from shared.ingest.import_parts import Admission, ImportPart
 from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
-from shared.ingest.progress import ImportProgress, ImportState, PartCount
+from shared.ingest.progress import ImportProgress, PartCount
 from shared.ingest.reject_outlets import send_rejects, store_rejects
 from shared.ingest.rejects import Reject
-from shared.ingest.retries import RetryBudget, RetryBudgetExhausted
+from shared.ingest.retries import RetryBudget, RetryBudgetExhausted, error_summary
 from shared.ingest.writer import OutcomeKind, Record, WriteReport
 from shared.platform import metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.errors import field_errors
+from shared.platform.host_config import max_dequeue_count
 from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
 
@@ -43,27 +45,28 @@ class RetryLater(Exception):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ImportPart:
-    import_id: str
-    number: int
-
-    @classmethod
-    def of(cls, message: IngestMessage) -> ImportPart | None:
-        """The import part a message is, or None for a message that is no part of an import."""
-        if message.import_id is None or message.part is None:
-            return None
-        return cls(import_id=message.import_id, number=message.part)
-
-
-@dataclass(frozen=True, kw_only=True)
 class IngestSummary:
     written: int
     rejected: int
+    unwritten: int = 0  # of the rejected: records that transient failures kept from Cosmos DB
     part_count: PartCount | None = None  # how counting the import part went, for a part
 
     @property
     def duplicate(self) -> bool:
         return self.part_count is PartCount.ALREADY_COUNTED
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One delivery of a message: its id, and whether the host will deliver it again if this
+    delivery fails (after the last, the host moves it to the poison queue)."""
+
+    message_id: str
+    dequeue_count: int = 1
+
+    @property
+    def last(self) -> bool:
+        return self.dequeue_count >= max_dequeue_count()
 
 
 def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
@@ -87,11 +90,26 @@ def _validated(message: IngestMessage, message_id: str, index: int, raw: object)
         return Reject(index=index, status=400, reason=reason, record=raw)
 
 
-def validate_records(message: IngestMessage, message_id: str) -> tuple[list[Record], list[Reject]]:
-    """The message's raw records as valid records to write, and rejects for the rest."""
+def _superseded(index: int, by_record: int, raw: object) -> Reject:
+    reason = (
+        f"superseded by record {by_record} of the import, which has the same categoryId and id "
+        "(the last occurrence is written)"
+    )
+    return Reject(index=index, status=409, reason=reason, record=raw)
+
+
+def validate_records(
+    message: IngestMessage, message_id: str, superseded: Mapping[int, int] | None = None
+) -> tuple[list[Record], list[Reject]]:
+    """The message's raw records as valid records to write, and rejects for the rest (including
+    those that a later record of the same import replaces)."""
     records: list[Record] = []
     rejects: list[Reject] = []
+    superseded = superseded or {}
     for index, raw in enumerate(message.raw_records):
+        if index in superseded:
+            rejects.append(_superseded(index, superseded[index], raw))
+            continue
         checked = _validated(message, message_id, index, raw)
         if isinstance(checked, Record):
             records.append(checked)
@@ -105,9 +123,12 @@ def _printable(record: object) -> str:
     return json.dumps(record, default=repr)
 
 
-async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
+async def ingest(body: bytes, *, message_id: str, dequeue_count: int = 1) -> IngestSummary:
     """Process one message. Raises RetryLater when the host should deliver it again; every
-    Cosmos call shares one retry budget."""
+    Cosmos call shares one retry budget. On the last delivery, records that still cannot be
+    written become rejects (so that an import ends) and RetryLater still sends the message on
+    to the poison queue, with its reason logged and reported."""
+    delivery = Delivery(message_id=message_id, dequeue_count=dequeue_count)
     try:
         message = parse_message(body)
     except MalformedMessage as error:
@@ -115,127 +136,188 @@ async def ingest(body: bytes, *, message_id: str) -> IngestSummary:
         reject = Reject(index=None, status=400, reason=str(error), raw=raw)
         await send_rejects([reject], message=None, message_id=message_id)
         return IngestSummary(written=0, rejected=1)
-    budget = RetryBudget(seconds=get_settings().writer_retry_budget_seconds)
     try:
-        return await _ingest_message(message, message_id, budget)
+        return await _ingest_message(message, delivery)
     except RetryBudgetExhausted as error:
-        raise RetryLater(str(error)) from error.last_error
+        failure = RetryLater(str(error))
+        failure.__cause__ = error.last_error
+    except RetryLater as error:
+        failure = error
+    if delivery.last:
+        await _report_poisoned(message, delivery, failure)
+    raise failure
 
 
-async def _ingest_message(
-    message: IngestMessage, message_id: str, budget: RetryBudget
-) -> IngestSummary:
+def _budget() -> RetryBudget:
+    return RetryBudget(seconds=get_settings().writer_retry_budget_seconds)
+
+
+async def _ingest_message(message: IngestMessage, delivery: Delivery) -> IngestSummary:
     part = ImportPart.of(message)
     if part is None:
-        return await _write_and_report(message, message_id, budget)
+        summary = await _write_and_report(message, delivery, _budget())
+        _raise_if_unwritten(summary, delivery)
+        return summary
     attributes: telemetry.Attributes = {
         "catalog.import.id": part.import_id,
         "catalog.import.part": part.number,
     }
     with telemetry.charged_span("ingest import part", attributes=attributes) as span:
-        if await _already_counted(part, budget):
-            return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
-        summary = await _write_and_report(message, message_id, budget)
-        count = await _count_part(
-            part, summary, message=message, message_id=message_id, budget=budget
-        )
+        summary = await _ingest_part(part, message, delivery)
         span.set("catalog.ingest.written", summary.written)
         span.set("catalog.ingest.rejected", summary.rejected)
-    return IngestSummary(written=summary.written, rejected=summary.rejected, part_count=count)
+    _raise_if_unwritten(summary, delivery)
+    return summary
+
+
+async def _ingest_part(
+    part: ImportPart, message: IngestMessage, delivery: Delivery
+) -> IngestSummary:
+    admitted = await import_parts.admit(part, _budget())
+    budget = _budget()  # waiting for the import to open is not the writes' time
+    if admitted.admission is Admission.CLOSED:
+        await _report_whole_part(part, message, delivery, reason=admitted.reason, status=409)
+        return IngestSummary(written=0, rejected=0)
+    if admitted.admission is Admission.ORPHAN:
+        summary = await _write_and_report(message, delivery, budget)
+        await _report_orphan(part, summary, message, delivery, reason=admitted.reason)
+        return summary
+    if await import_parts.already_counted(part, budget):
+        return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
+    superseded = await _supersessions(part, admitted.progress, budget)
+    summary = await _write_and_report(message, delivery, budget, superseded=superseded)
+    count = await import_parts.count_part(
+        part,
+        message_id=delivery.message_id,
+        written=summary.written,
+        rejected=summary.rejected,
+        budget=budget,
+    )
+    if count is PartCount.UNKNOWN_IMPORT:
+        await _report_orphan(
+            part, summary, message, delivery, reason=f"import {part.import_id} does not exist"
+        )
+    return IngestSummary(
+        written=summary.written,
+        rejected=summary.rejected,
+        unwritten=summary.unwritten,
+        part_count=count,
+    )
+
+
+async def _supersessions(
+    part: ImportPart, state: ImportProgress | None, budget: RetryBudget
+) -> dict[int, int]:
+    if state is None or not state.superseded:
+        return {}
+    return await budget.call(
+        lambda: progress.read_supersessions(import_id=part.import_id, part=part.number)
+    )
 
 
 async def _write_and_report(
-    message: IngestMessage, message_id: str, budget: RetryBudget
+    message: IngestMessage,
+    delivery: Delivery,
+    budget: RetryBudget,
+    *,
+    superseded: Mapping[int, int] | None = None,
 ) -> IngestSummary:
     """Write the message's valid records; store (for an import part) and send every reject."""
-    records, rejects = validate_records(message, message_id)
-    report = await _write(records, budget)
-    rejects += _rejected_by_cosmos(report, records)
+    records, rejects = validate_records(message, delivery.message_id, superseded)
+    report = await _write(records, budget, last_delivery=delivery.last)
+    unwritten = _unwritten(report, records, delivery)
+    rejects += _rejected_by_cosmos(report, records) + unwritten
     rejects.sort(key=lambda reject: reject.index or 0)
+    message_id = delivery.message_id
     await budget.call(lambda: store_rejects(rejects, message=message, message_id=message_id))
     await send_rejects(rejects, message=message, message_id=message_id)
     written = len(report.of_kind(OutcomeKind.WRITTEN))
     metrics.count_records(written, outcome="written")
     metrics.count_records(len(rejects), outcome="rejected")
-    return IngestSummary(written=written, rejected=len(rejects))
+    return IngestSummary(written=written, rejected=len(rejects), unwritten=len(unwritten))
 
 
-async def _write(records: list[Record], budget: RetryBudget) -> WriteReport:
-    """Every record's outcome; RetryLater (caused by the last transient error) if any record
-    could not be written within the budget."""
+async def _write(records: list[Record], budget: RetryBudget, *, last_delivery: bool) -> WriteReport:
+    """Every record's outcome. Before the last delivery, RetryLater (caused by the last
+    transient error) if any record could not be written within the budget."""
     report = await (await shared_executor()).write(records, budget=budget)
     add_charge(report.request_charge)  # this message's share of the batches it rode in
     retry = report.of_kind(OutcomeKind.RETRY)
-    if retry:
+    if retry and not last_delivery:
         detail = f"{len(retry)} records hit transient failures: {retry[0].reason}"
         raise RetryLater(detail) from retry[0].error
     return report
 
 
-async def _already_counted(part: ImportPart, budget: RetryBudget) -> bool:
-    import_id, number = part.import_id, part.number
-    if not await budget.call(lambda: progress.part_recorded(import_id=import_id, part=number)):
-        return False
-    logger.info("Part %s of import %s was already counted", number, import_id)
-    await budget.call(lambda: progress.note_duplicate_delivery(import_id=import_id))
-    return True
+def _unwritten(report: WriteReport, records: list[Record], delivery: Delivery) -> list[Reject]:
+    """On the last delivery: the records that transient failures kept from Cosmos DB."""
+    by_index = {record.index: record.item for record in records}
+    return [
+        Reject(
+            index=outcome.index,
+            status=outcome.status or 503,
+            reason=(
+                f"not written in {delivery.dequeue_count} deliveries of its message: "
+                f"{outcome.reason or 'transient failures'}"
+            ),
+            record=by_index[outcome.index],
+        )
+        for outcome in report.of_kind(OutcomeKind.RETRY)
+    ]
 
 
-async def _count_part(
+def _raise_if_unwritten(summary: IngestSummary, delivery: Delivery) -> None:
+    """Records given up on the last delivery are rejects now; the message still goes to the
+    poison queue, so that operators see it."""
+    if summary.unwritten:
+        raise RetryLater(
+            f"{summary.unwritten} records were not written in {delivery.dequeue_count} deliveries"
+        )
+
+
+async def _report_whole_part(
+    part: ImportPart, message: IngestMessage, delivery: Delivery, *, reason: str, status: int
+) -> None:
+    logger.warning("Part %s of import %s is not written: %s", part.number, part.import_id, reason)
+    whole = Reject(index=None, status=status, reason=f"{reason}; the part was not written")
+    await send_rejects([whole], message=message, message_id=delivery.message_id)
+
+
+async def _report_orphan(
     part: ImportPart,
     summary: IngestSummary,
-    *,
     message: IngestMessage,
-    message_id: str,
-    budget: RetryBudget,
-) -> PartCount:
-    """Add the part's counts to its import, once."""
-    recorded = await budget.call(
-        lambda: progress.record_part(
-            import_id=part.import_id,
-            part=part.number,
-            message_id=message_id,
-            written=summary.written,
-            rejected=summary.rejected,
-        )
-    )
-    if recorded.count is PartCount.ALREADY_COUNTED:
-        logger.info(
-            "Part %s of import %s was counted by another delivery", part.number, part.import_id
-        )
-        await budget.call(lambda: progress.note_duplicate_delivery(import_id=part.import_id))
-    elif recorded.count is PartCount.UNKNOWN_IMPORT:
-        await _report_unknown_import(part, summary, message=message, message_id=message_id)
-    elif recorded.progress is not None and recorded.progress.state is not ImportState.RUNNING:
-        _finished(recorded.progress)
-    return recorded.count
-
-
-async def _report_unknown_import(
-    part: ImportPart, summary: IngestSummary, *, message: IngestMessage, message_id: str
+    delivery: Delivery,
+    *,
+    reason: str,
 ) -> None:
-    """A part of an import that does not exist is an error an operator must see: it is logged
-    and reported as a reject of the whole part."""
+    """A part that belongs to no import is an error an operator must see: it is logged and
+    reported as a reject of the whole part."""
     logger.error(
-        "Import %s does not exist: part %s (%s written, %s rejected) cannot be counted",
-        part.import_id, part.number, summary.written, summary.rejected,
+        "Part %s cannot be counted (%s): %s written, %s rejected",
+        part.number, reason, summary.written, summary.rejected,
     )  # fmt: skip
-    reason = (
-        f"import {part.import_id} does not exist: the part's {summary.written} written and "
-        f"{summary.rejected} rejected records cannot be counted in its progress"
+    detail = (
+        f"{reason}: the part's {summary.written} written and {summary.rejected} rejected records "
+        "cannot be counted in its progress"
     )
-    orphan = Reject(index=None, status=404, reason=reason)
-    await send_rejects([orphan], message=message, message_id=message_id)
+    orphan = Reject(index=None, status=404, reason=detail)
+    await send_rejects([orphan], message=message, message_id=delivery.message_id)
 
 
-def _finished(state: ImportProgress) -> None:
-    """The last part of an import was counted: how long the whole import took."""
-    seconds = (datetime.now(UTC) - datetime.fromisoformat(state.created_at)).total_seconds()
-    metrics.record_import_duration(seconds)
-    logger.info(
-        "Import %s %s in %.1f s: %s written, %s rejected",
-        state.import_id, state.state.value, seconds, state.written, state.rejected,
-    )  # fmt: skip
+async def _report_poisoned(message: IngestMessage, delivery: Delivery, failure: RetryLater) -> None:
+    """The host moves the message to the poison queue after this delivery: say why."""
+    cause = failure.__cause__
+    last_error = f"; last error: {error_summary(cause)}" if cause is not None else ""
+    reason = f"moved to the poison queue after {delivery.dequeue_count} deliveries: {failure}"
+    logger.error("Message %s %s%s", delivery.message_id, reason, last_error)
+    poisoned = Reject(index=None, status=503, reason=f"{reason}{last_error}")
+    try:
+        await send_rejects([poisoned], message=message, message_id=delivery.message_id)
+    except Exception as error:  # noqa: BLE001 - the message still goes to poison, as logged
+        logger.warning(
+            "The poison reject of %s was not sent: %s", delivery.message_id, error_summary(error)
+        )
 
 
 def _rejected_by_cosmos(report: WriteReport, records: list[Record]) -> list[Reject]:

@@ -1,112 +1,121 @@
-"""Turn an import request body (a JSON array or NDJSON of products) into queue messages.
+"""An import body (a JSON array or NDJSON of products) as import parts for the queue.
 
-Records are read one at a time from the body, never building the whole list,
-and packed into import parts of at most MAX_MESSAGE_JSON_BYTES. Records of one category go into
-the same parts, so that the queue function can write them in full transactional batches; at most
-one part per category is buffered at a time.
+Records are read one at a time from the body's bytes (`platform.json_stream`) and packed into
+parts of at most MAX_MESSAGE_JSON_BYTES of JSON: packing follows bytes, not categories, so a
+file with one product per category costs as few messages as any other. Within a window of
+WINDOW_BYTES, records of one category are put next to each other (in the order sent), so that
+the queue function, which writes a transactional batch per category, finds full batches; memory
+is bounded by the window, not the body. A record's JSON text is passed on as sent; nothing is
+serialized again.
 """
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from operator import itemgetter
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, import_message
+from shared.ingest.supersession import item_key
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
-from shared.platform.json_input import JsonInputError, check_depth, iter_array, loads
+from shared.platform.json_input import JsonInputError
+from shared.platform.json_stream import JsonRecord, array_records, ndjson_records
 from shared.platform.limits import NDJSON_MEDIA_TYPE
 
+WINDOW_BYTES = 8 * 1024 * 1024
+WINDOW_RECORDS = 32_768  # and so few that grouping them never holds the event loop long
 
-def _json_array_records(body: bytes) -> Iterator[Any]:
-    if not body.lstrip().startswith(b"["):
-        raise BadRequestError("Send a JSON array of products, or NDJSON as application/x-ndjson.")
+
+def import_records(body: bytes, media_type: str) -> Iterator[JsonRecord]:
+    """The records of an import body, one at a time; a body that cannot be read is a 400."""
     try:
-        yield from iter_array(body)
+        if media_type == NDJSON_MEDIA_TYPE:
+            yield from ndjson_records(body)
+        else:
+            yield from array_records(body)
     except JsonInputError as error:
-        raise BadRequestError(f"The body is not a valid JSON array. {error}") from None
+        raise BadRequestError(f"The body cannot be read as an import. {error}") from None
 
 
-def _ndjson_records(body: bytes) -> Iterator[Any]:
-    for line_number, line in enumerate(io.BytesIO(body), start=1):
-        if line.strip():
-            try:
-                yield loads(line)
-            except JsonInputError as error:
-                raise BadRequestError(f"Line {line_number}: {error}") from None
-
-
-def iter_records(body: bytes, media_type: str) -> Iterator[Any]:
-    """The records of an import body, one at a time. Nesting is bounded first, in one linear
-    scan, so that no parser pays for depth."""
-    try:
-        check_depth(body)
-    except JsonInputError as error:
-        raise BadRequestError(str(error)) from None
-    return _ndjson_records(body) if media_type == NDJSON_MEDIA_TYPE else _json_array_records(body)
-
-
-def _serialized(index: int, record: Any) -> str:
-    try:
-        return json.dumps(record, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        raise BadRequestError(f"Record {index} holds NaN or Infinity, which JSON cannot.") from None
-
-
-def _category_of(record: Any) -> str | None:
-    category = record.get("categoryId") if isinstance(record, dict) else None
-    return category if isinstance(category, str) else None
+def utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass
-class _Buffer:
-    serialized: list[str]
-    size: int = 0
+class PartPacker:
+    """Packs records' JSON text into numbered parts of one import, in the order given."""
+
+    import_id: str
+    records: int = 0
+    parts: int = 0
+    _texts: list[str] = field(default_factory=list)
+    _size: int = 0
+    _budget: int = 0
+
+    def __post_init__(self) -> None:
+        envelope = len(import_message(self.import_id, 10**9, []).encode())
+        self._budget = MAX_MESSAGE_JSON_BYTES - envelope
+
+    def add(self, text: str) -> str | None:
+        """Take the next record; returns the part it completed, if it completed one. A record
+        too large for any queue message is a 413."""
+        size = utf8_length(text) + 1  # and its comma
+        if size > self._budget:
+            raise PayloadTooLargeError(
+                f"Record {self.records} is {size - 1} bytes of JSON; a record of an import may "
+                f"be at most {self._budget - 1}."
+            )
+        finished = self._flush() if self._size + size > self._budget else None
+        self._texts.append(text)
+        self._size += size
+        self.records += 1
+        return finished
+
+    def finish(self) -> str | None:
+        """The last part, if any record is still waiting."""
+        return self._flush() if self._texts else None
+
+    @property
+    def last_placed(self) -> tuple[int, int]:
+        """Where the record added last went: its part, and its index within that part."""
+        return self.parts, len(self._texts) - 1
+
+    def _flush(self) -> str:
+        text = import_message(self.import_id, self.parts, self._texts)
+        self.parts += 1
+        self._texts, self._size = [], 0
+        return text
 
 
-def pack_messages(import_id: str, records: Iterator[Any]) -> Iterator[str]:
-    """Import parts (JSON text) holding every record once, grouped by category, each part small
-    enough for a base64 queue message. A record too large for any message is a 413."""
-    envelope = len(import_message(import_id, 10**9, []).encode())
-    budget = MAX_MESSAGE_JSON_BYTES - envelope
-    buffers: dict[str | None, _Buffer] = {}
-    part = 0
-    for index, record in enumerate(records):
-        text = _serialized(index, record)
-        size = len(text.encode()) + 1
-        if size > budget:
-            raise PayloadTooLargeError(f"Record {index} is too large for a queue message.")
-        buffer = buffers.setdefault(_category_of(record), _Buffer(serialized=[]))
-        if buffer.size + size > budget:
-            yield import_message(import_id, part, buffer.serialized)
-            part += 1
-            buffer.serialized, buffer.size = [], 0
-        buffer.serialized.append(text)
-        buffer.size += size
-    for buffer in buffers.values():
-        yield import_message(import_id, part, buffer.serialized)
-        part += 1
+# A record waiting in a window: its number in the body, its category, its item key (see
+# `supersession.item_key`) and its JSON text. A plain tuple of strings and ints, which the
+# garbage collector stops tracking: a window of parsed dicts would make every collection of the
+# oldest generation walk them all, holding the event loop for tens of milliseconds.
+WindowEntry = tuple[int, str, str | None, str]
 
 
-@dataclass(frozen=True)
-class ImportPlan:
-    record_count: int
-    messages: int
+@dataclass
+class CategoryWindow:
+    """Records gathered up to WINDOW_BYTES (or WINDOW_RECORDS), given back grouped by
+    category, in the order sent within each."""
 
+    limit: int = WINDOW_BYTES
+    records_limit: int = WINDOW_RECORDS
+    _entries: list[WindowEntry] = field(default_factory=list)
+    _size: int = 0
 
-def plan_import(import_id: str, body: bytes, media_type: str) -> ImportPlan:
-    """Count records and messages (and validate the body) without keeping either."""
-    record_count = 0
+    def add(self, number: int, record: JsonRecord) -> None:
+        value = record.value
+        category = value.get("categoryId") if isinstance(value, dict) else None
+        category = category if isinstance(category, str) else ""
+        self._entries.append((number, category, item_key(value), record.text))
+        self._size += len(record.text)
 
-    def counted() -> Iterator[Any]:
-        nonlocal record_count
-        for record in iter_records(body, media_type):
-            record_count += 1
-            yield record
+    @property
+    def full(self) -> bool:
+        return self._size >= self.limit or len(self._entries) >= self.records_limit
 
-    messages = sum(1 for _ in pack_messages(import_id, counted()))
-    if record_count == 0:
-        raise BadRequestError("The import contains no records.")
-    return ImportPlan(record_count=record_count, messages=messages)
+    def drain(self) -> list[WindowEntry]:
+        entries = sorted(self._entries, key=itemgetter(1))
+        self._entries, self._size = [], 0
+        return entries

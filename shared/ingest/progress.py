@@ -4,20 +4,34 @@ Each import has a summary item (`id` "summary") with its totals. When a queue me
 import finishes, one transactional batch in the import's partition creates a `part-<n>` item and
 increments the summary: a second delivery of the same part conflicts on the create, so no record
 is ever counted twice, however invocations interleave.
+
+An import is recorded `pending` before its first part is enqueued and becomes `running` (visible)
+only once the last one is; the queue function writes no part of an import before that. An
+import whose enqueuing failed or was cut short is `failed`, with the reason, and writes nothing:
+sending the same request again (same idempotency key) runs it again under the same id.
+`supersede-<n>` items list the records of part n that a later record of the import replaces.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosResourceNotFoundError
+from azure.cosmos.exceptions import (
+    CosmosBatchOperationError,
+    CosmosResourceExistsError,
+    CosmosResourceNotFoundError,
+)
 
+from shared.ingest.supersession import Supersession
 from shared.platform.cosmos import imports_container
 
 SUMMARY_ID = "summary"
+STORE_CONCURRENCY = 16
 
 
 class PartCount(StrEnum):
@@ -29,12 +43,18 @@ class PartCount(StrEnum):
 
 
 class ImportState(StrEnum):
+    PENDING = "pending"  # its parts are being enqueued; not visible to clients yet
     RUNNING = "running"
     COMPLETED = "completed"
     COMPLETED_WITH_REJECTS = "completedWithRejects"
+    FAILED = "failed"  # enqueuing failed or was cut short; nothing of it is written
 
 
-@dataclass(frozen=True)
+# What a summary stores as its state; the finished states follow from the counts.
+_STORED_STATES = (ImportState.PENDING, ImportState.RUNNING, ImportState.FAILED)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ImportProgress:
     import_id: str
     accepted: int
@@ -44,38 +64,42 @@ class ImportProgress:
     messages_done: int
     duplicate_deliveries: int
     created_at: str
+    stored_state: ImportState = ImportState.RUNNING
+    updated_at: str = ""
+    superseded: int = 0
+    fingerprint: str | None = None
+    reason: str | None = None
 
     @property
     def state(self) -> ImportState:
+        if self.stored_state is not ImportState.RUNNING:
+            return self.stored_state
         if self.messages_done < self.messages:
             return ImportState.RUNNING
         if self.rejected:
             return ImportState.COMPLETED_WITH_REJECTS
         return ImportState.COMPLETED
 
+    @property
+    def visible(self) -> bool:
+        """Whether clients see the import: once every part was enqueued, or it failed."""
+        return self.stored_state is not ImportState.PENDING
+
 
 def part_id(part: int) -> str:
     return f"part-{part}"
 
 
-async def start_import(*, import_id: str, accepted: int, messages: int) -> ImportProgress:
-    container = await imports_container()
-    summary = {
-        "id": SUMMARY_ID,
-        "importId": import_id,
-        "accepted": accepted,
-        "messages": messages,
-        "written": 0,
-        "rejected": 0,
-        "messagesDone": 0,
-        "duplicateDeliveries": 0,
-        "createdAt": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    await container.create_item(body=summary)
-    return _progress(summary)
+def supersessions_id(part: int) -> str:
+    return f"supersede-{part}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _progress(summary: dict[str, Any]) -> ImportProgress:
+    stored = summary.get("state", ImportState.RUNNING)
     return ImportProgress(
         import_id=summary["importId"],
         accepted=summary["accepted"],
@@ -85,7 +109,123 @@ def _progress(summary: dict[str, Any]) -> ImportProgress:
         messages_done=summary["messagesDone"],
         duplicate_deliveries=summary.get("duplicateDeliveries", 0),
         created_at=summary["createdAt"],
+        stored_state=ImportState(stored) if stored in _STORED_STATES else ImportState.RUNNING,
+        updated_at=summary.get("updatedAt", summary["createdAt"]),
+        superseded=summary.get("superseded", 0),
+        fingerprint=summary.get("fingerprint"),
+        reason=summary.get("reason"),
     )
+
+
+class IdempotencyKeyReused(Exception):
+    """An idempotency key came back with another body than the one it was first sent with."""
+
+
+@dataclass(frozen=True)
+class Begun:
+    """An import begun by `begin_import`: pending (its parts are to be enqueued now), or one
+    that the same request already started and made visible (nothing more to do)."""
+
+    progress: ImportProgress
+
+    @property
+    def replayed(self) -> bool:
+        return self.progress.visible
+
+
+async def begin_import(*, import_id: str, fingerprint: str | None) -> Begun:
+    """Record a pending import. With a fingerprint (the request carried an idempotency key),
+    an import of that id may exist: the same body finds it again, another body is refused."""
+    container = await imports_container()
+    now = _now()
+    summary = {
+        "id": SUMMARY_ID,
+        "importId": import_id,
+        "state": ImportState.PENDING.value,
+        "accepted": 0,
+        "messages": 0,
+        "written": 0,
+        "rejected": 0,
+        "messagesDone": 0,
+        "duplicateDeliveries": 0,
+        "superseded": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "fingerprint": fingerprint,
+    }
+    try:
+        return Begun(_progress(await container.create_item(body=summary)))
+    except CosmosResourceExistsError:
+        if fingerprint is None:
+            raise
+    existing = await read_progress(import_id=import_id)
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(import_id)
+    if existing.visible and existing.stored_state is not ImportState.FAILED:
+        return Begun(existing)
+    return Begun(await _set(import_id, state=ImportState.PENDING, updatedAt=now, reason=None))
+
+
+async def _set(import_id: str, **fields: Any) -> ImportProgress:
+    container = await imports_container()
+    operations = [
+        {"op": "set", "path": f"/{name}", "value": value.value if name == "state" else value}
+        for name, value in fields.items()
+    ]
+    return _progress(
+        await container.patch_item(
+            item=SUMMARY_ID, partition_key=import_id, patch_operations=operations
+        )
+    )
+
+
+async def store_supersessions(
+    *, import_id: str, superseded: Mapping[int, Sequence[Supersession]]
+) -> None:
+    """Keep, per part, which of its records later records of the import replace."""
+    container = await imports_container()
+    slots = asyncio.Semaphore(STORE_CONCURRENCY)
+
+    async def store(part: int, entries: Sequence[Supersession]) -> None:
+        item = {
+            "id": supersessions_id(part),
+            "importId": import_id,
+            "superseded": [[entry.index, entry.by_record] for entry in entries],
+        }
+        async with slots:
+            await container.upsert_item(body=item)
+
+    await asyncio.gather(*(store(part, entries) for part, entries in superseded.items()))
+
+
+async def read_supersessions(*, import_id: str, part: int) -> dict[int, int]:
+    """The part's superseded records: index within the part -> number of the record that
+    replaces it."""
+    container = await imports_container()
+    try:
+        item = await container.read_item(item=supersessions_id(part), partition_key=import_id)
+    except CosmosResourceNotFoundError:
+        return {}
+    return {index: by_record for index, by_record in item["superseded"]}
+
+
+async def open_import(
+    *, import_id: str, accepted: int, messages: int, superseded: int
+) -> ImportProgress:
+    """Every part is on the queue: the import becomes visible, and its parts may be written."""
+    return await _set(
+        import_id,
+        state=ImportState.RUNNING,
+        accepted=accepted,
+        messages=messages,
+        superseded=superseded,
+        updatedAt=_now(),
+    )
+
+
+async def fail_import(*, import_id: str, reason: str) -> None:
+    """Enqueuing failed: the import is visible as failed, and none of its parts is written."""
+    await _set(import_id, state=ImportState.FAILED, reason=reason, updatedAt=_now())
 
 
 async def read_progress(*, import_id: str) -> ImportProgress:

@@ -6,6 +6,7 @@ its record was (`reject-<part>-<index>`), so a message delivered again stores ea
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,15 +20,28 @@ from shared.platform import queues
 from shared.platform.cosmos import imports_container
 from shared.platform.settings import get_settings
 
+SEND_CONCURRENCY = 16
+
 
 async def send_rejects(
     rejects: Sequence[Reject], *, message: IngestMessage | None, message_id: str
 ) -> None:
-    """Put every reject on the rejects queue, in the order given."""
+    """Put every reject on the rejects queue, a bounded number at a time (a queue keeps no
+    order anyway: an entry says where its record was)."""
     queue = get_settings().rejects_queue
-    for reject in rejects:
+    slots = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def send(reject: Reject) -> None:
         entry = reject_entry(reject, message=message, message_id=message_id)
-        await queues.send(queue, json.dumps(entry))
+        async with slots:
+            await queues.send(queue, json.dumps(entry))
+
+    try:
+        async with asyncio.TaskGroup() as sends:
+            for reject in rejects:
+                sends.create_task(send(reject))
+    except ExceptionGroup as failures:
+        raise failures.exceptions[0] from None
 
 
 REJECT_ITEM = "reject"

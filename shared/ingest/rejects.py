@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage
 
-TRUNCATED_RECORD_CHARACTERS = 32_000
+TRUNCATED_RECORD_CHARACTERS = 32_000  # at most; fewer when escapes make it grow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,7 +57,28 @@ def reject_entry(reject: Reject, *, message: IngestMessage | None, message_id: s
         entry["raw"] = reject.raw
     else:
         entry["record"] = reject.record
-    if len(json.dumps(entry).encode()) > MAX_MESSAGE_JSON_BYTES:
+    if encoded_size(entry) > MAX_MESSAGE_JSON_BYTES:
         dropped = entry.pop("record") if "record" in entry else entry.pop("raw", None)
-        entry["truncated"] = json.dumps(dropped)[:TRUNCATED_RECORD_CHARACTERS]
+        text = dropped if isinstance(dropped, str) else json.dumps(dropped)
+        entry["truncated"] = _cut_to_fit(text, MAX_MESSAGE_JSON_BYTES - encoded_size(entry))
     return entry
+
+
+def encoded_size(entry: RejectEntry) -> int:
+    """The entry's size as the rejects queue carries it: JSON (escapes included) in UTF-8."""
+    return len(json.dumps(entry).encode())
+
+
+TRUNCATED_FIELD_OVERHEAD = len(',  "truncated": ""')
+
+
+def _cut_to_fit(text: str, room: int) -> str:
+    """The longest prefix of `text` (at most TRUNCATED_RECORD_CHARACTERS) whose JSON string,
+    escapes included, takes no more than `room` bytes: quotes, backslashes and non-ASCII text
+    grow when escaped, so the cut is measured, not assumed."""
+    room -= TRUNCATED_FIELD_OVERHEAD
+    cut = text[:TRUNCATED_RECORD_CHARACTERS]
+    while cut and len(json.dumps(cut).encode()) > room:
+        size = len(json.dumps(cut).encode())
+        cut = cut[: max(0, len(cut) * room // size - 1)]
+    return cut

@@ -62,6 +62,10 @@ class UnsupportedMediaTypeError(ServiceError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 
 
+class UnprocessableContentError(ServiceError):
+    status = HTTPStatus.UNPROCESSABLE_CONTENT
+
+
 class RetryableError(ServiceError):
     """A transient failure; the client should retry after `retry_after` seconds."""
 

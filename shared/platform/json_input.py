@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any, Final
 
@@ -72,9 +71,8 @@ def _marked_float(text: str) -> float | NonFinite:
     return value if math.isfinite(value) else NON_FINITE
 
 
-_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 _MARKING = json.JSONDecoder(parse_constant=lambda _: NON_FINITE, parse_float=_marked_float)
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _text(data: bytes | str, max_depth: int) -> str:
@@ -103,35 +101,8 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_non_finite: boo
     """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and non-finite numbers
     (or, with `mark_non_finite`, putting `NON_FINITE` where they were)."""
     text = _text(data, max_depth)
-    decoder = _MARKING if mark_non_finite else _STRICT
+    decoder = _MARKING if mark_non_finite else STRICT_DECODER
     return _decoded(lambda: decoder.decode(text))
-
-
-def _skip_space(text: str, index: int) -> int:
-    found = _WHITESPACE.match(text, index)
-    return found.end() if found else index
-
-
-def iter_array(data: bytes) -> Iterator[Any]:
-    """The items of a JSON array one at a time, with the rules of `loads`: an import of 100 MB
-    as Python objects all at once would take several times its size."""
-    text = _text(data, MAX_DEPTH)
-    index = _skip_space(text, 0)
-    if not text.startswith("[", index):
-        raise JsonInputError("The JSON is not an array.")
-    index = _skip_space(text, index + 1)
-    if not text.startswith("]", index):
-        while True:
-            item, index = _decoded(partial(_STRICT.raw_decode, text, index))
-            yield item
-            index = _skip_space(text, index)
-            if text.startswith("]", index):
-                break
-            if not text.startswith(",", index):
-                raise JsonInputError(f"The JSON array is malformed at character {index}.")
-            index = _skip_space(text, index + 1)
-    if _skip_space(text, index + 1) != len(text):
-        raise JsonInputError("Text follows the JSON array.")
 
 
 def holds_non_finite(value: Any) -> bool:

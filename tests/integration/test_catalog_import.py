@@ -1,5 +1,6 @@
-"""`python -m catalog_import` and `make import` against the running development host: files
-streamed in, progress shown, rejects listed, and the exit status a script can rely on."""
+"""`catalog-import` (as `python -m catalog_import`, as the installed console script, and
+through `make import`) against the running development host: files streamed in, progress
+shown, rejects listed, and the exit status a script can rely on."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.factories import catalog
 from tests.integration.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSOLE_SCRIPT = Path(sys.executable).parent / "catalog-import"  # make install puts it there
 
 
 def run_import(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -68,8 +70,8 @@ def test_a_file_larger_than_a_request_is_split_into_imports_that_add_up(
 ) -> None:
     products = catalog(1200, categories=4, invalid_every=100)
     file = write_ndjson(tmp_path / "big.ndjson", products)
-    limit = file.stat().st_size // 3 + 1  # as if the file were over the API's 100 MB
-    run = run_import(str(file), "--api", stack.api_url, "--json", "--max-import-bytes", str(limit))
+    limit = file.stat().st_size // 3 + 1  # as if the file were three requests' worth
+    run = run_import(str(file), "--api", stack.api_url, "--json", "--request-bytes", str(limit))
     assert run.returncode == 2, run.stderr
     summary = json.loads(run.stdout)
     assert len(summary["imports"]) >= 3
@@ -82,19 +84,22 @@ def test_an_unreachable_api_exits_1_with_one_line(tmp_path: Path) -> None:
     run = run_import(str(file), "--api", "http://127.0.0.1:9/api")
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        "catalog_import: cannot reach the API at http://127.0.0.1:9/api"
+        "catalog-import: cannot reach the API at http://127.0.0.1:9/api (gave up after 5 attempts)"
     ]
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b'{"id": "a", "categoryId": "c", "name": "n", "price": 1}\n{"id": \n', "answered 400"),
-        (b"[1, 2", "ends inside the array"),
+        (
+            b'{"id": "a", "categoryId": "c", "name": "n", "price": 1}\n{"id": \n',
+            "not valid JSON (Expecting value) at line 2, column 8",
+        ),
+        (b"[1, 2", "ends inside the array at line 1, column 6"),
     ],
-    ids=["api-refuses-400", "not-a-json-array"],
+    ids=["not-ndjson", "not-a-json-array"],
 )
-def test_a_file_the_api_or_the_reader_refuses_exits_1_with_one_line(
+def test_a_file_that_is_not_json_exits_1_with_one_line_saying_where(
     stack: LocalStack, tmp_path: Path, content: bytes, expected: str
 ) -> None:
     file = tmp_path / "bad.json"
@@ -102,7 +107,26 @@ def test_a_file_the_api_or_the_reader_refuses_exits_1_with_one_line(
     run = run_import(str(file), "--api", stack.api_url)
     assert run.returncode == 1
     (line,) = run.stderr.strip().splitlines()
-    assert line.startswith("catalog_import: ") and expected in line
+    assert line.startswith("catalog-import: ") and expected in line
+
+
+def test_a_request_the_api_refuses_exits_1_with_one_line(stack: LocalStack, tmp_path: Path) -> None:
+    file = write_ndjson(tmp_path / "p.ndjson", catalog(3, categories=1))
+    run = run_import(str(file), "--api", f"{stack.api_url}/no-such-route")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "catalog-import: POST /imports answered 404 Not Found"
+    ]
+
+
+def test_a_file_that_starts_with_a_byte_order_mark_is_imported_whole(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    file = tmp_path / "products.json"
+    file.write_bytes(b"\xef\xbb\xbf" + json.dumps(catalog(20, categories=2), indent=2).encode())
+    run = run_import(str(file), "--api", stack.api_url, "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["written"] == 20
 
 
 def test_a_missing_file_exits_1(stack: LocalStack, tmp_path: Path) -> None:
@@ -110,7 +134,7 @@ def test_a_missing_file_exits_1(stack: LocalStack, tmp_path: Path) -> None:
     assert run.returncode == 1 and "nothing.json" in run.stderr
 
 
-def test_make_import_runs_the_command_and_passes_its_exit_status_on(
+def test_make_import_runs_the_command_and_fails_as_make_fails(
     stack: LocalStack, tmp_path: Path
 ) -> None:
     file = write_ndjson(tmp_path / "p.ndjson", catalog(40, categories=2, invalid_every=20))
@@ -118,5 +142,25 @@ def test_make_import_runs_the_command_and_passes_its_exit_status_on(
         ["make", "--no-print-directory", "import", f"FILE={file}", f"API={stack.api_url}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert run.returncode == 2, run.stderr
+    assert run.returncode == 2, run.stderr  # make's own status for any failed recipe
     assert "40 records in 1 import(s): 38 written, 2 rejected" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [(catalog(40, categories=2, invalid_every=20), 2), (catalog(40, categories=2), 0), (None, 1)],
+    ids=["some-rejected", "all-written", "not-json"],
+)
+def test_the_console_script_passes_its_exit_status_on(
+    stack: LocalStack, tmp_path: Path, content: list[dict[str, Any]] | None, status: int
+) -> None:
+    file = tmp_path / "p.ndjson"
+    if content is None:
+        file.write_text("{not json}\n")
+    else:
+        write_ndjson(file, content)
+    run = subprocess.run(
+        [str(CONSOLE_SCRIPT), str(file), "--api", stack.api_url, "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == status, run.stderr

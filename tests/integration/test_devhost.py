@@ -1,5 +1,6 @@
 """Second development hosts beside the session's: one whose Cosmos endpoint does not answer, one
-whose endpoint hangs, one that loses its database, one stopped while a request is in flight."""
+whose endpoint hangs, one that loses its database, one stopped while a request is in flight, and
+a fresh one whose peak memory a large body is measured against."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 from azure.cosmos import CosmosClient
 
+from devtools.devhost.http_server import MAX_REQUEST_BYTES
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.platform.settings import Settings
 from tests.factories import product_json, unique
@@ -148,3 +151,39 @@ def test_missing_resources_are_503_then_created_again(
     response = requests.post(f"{url}/products", json=product_json(), timeout=30)
     assert response.status_code == 201, response.text
     assert requests.get(f"{url}/health", timeout=30).status_code == 200
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The process's resident high-water mark (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    (line,) = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+@pytest.fixture
+def fresh_host(stack: LocalStack) -> Iterator[tuple[str, int]]:
+    """A second development host that has served nothing yet: its URL and process id."""
+    host = second_host("devhost-fresh", stack.host_environment())
+    url = host.start().group(1)
+    assert host.process is not None
+    yield url, host.process.pid
+    host.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_body_at_the_host_limit_is_held_at_most_twice_by_the_host(
+    fresh_host: tuple[str, int],
+) -> None:
+    """The host's invocation request and the runtime's `func.HttpRequest` each hold the body
+    once; nothing else may (the host used to hold it six times)."""
+    url, pid = fresh_host
+    headers = {"content-type": "application/json"}
+    warm_up = requests.post(f"{url}/products", data=b"{}", headers=headers, timeout=30)
+    assert warm_up.status_code < 500  # the first invocation's one-off costs are paid
+    before = peak_rss_bytes(pid)
+    body = b"[" + b" " * (MAX_REQUEST_BYTES - 2) + b"]"
+    response = requests.post(f"{url}/products", data=body, headers=headers, timeout=120)
+    assert response.status_code == 413  # the app's own limit, after the worker received it all
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert peak_rss_bytes(pid) - before < 2 * len(body) + 32 * 1024 * 1024

@@ -1,19 +1,23 @@
 """The development host runs apps through azure-functions-runtime, as Azure's worker does: a
 small app of its own shows what the host does with a function that raises, one that outlasts
-functionTimeout, a synchronous one, and a queue function that keeps failing."""
+functionTimeout, a synchronous one (that echoes the body it was given), and a queue function that
+keeps failing."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import re
+import socket
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from devtools.devhost.http_server import MAX_REQUEST_BYTES
 from devtools.stack import LocalStack, Service
 from tests.factories import unique
 from tests.integration.conftest import Queues, wait_for
@@ -88,3 +92,25 @@ def test_a_queue_function_that_keeps_failing_sends_the_message_to_poison(
     )
     assert poisoned == ["doomed"]
     assert "failed on dequeue 2" in faulty_host.log_path.read_text()
+
+
+def test_a_chunked_body_reaches_the_function_byte_for_byte(faulty_host: Service) -> None:
+    text = "".join(chr(0x20 + n % 0x2000) for n in range(1_000_000)).encode()  # multi-byte UTF-8
+    chunks = (text[start : start + 65_536] for start in range(0, len(text), 65_536))
+    response = requests.post(f"{url_of(faulty_host)}/echo/hello?q=x", data=chunks, timeout=60)
+    assert response.status_code == 201
+    assert response.content == b"hello:x:" + text
+
+
+def test_a_body_over_the_host_limit_is_refused_with_413_before_it_is_read(
+    faulty_host: Service,
+) -> None:
+    url = urlsplit(url_of(faulty_host))
+    head = (
+        f"POST {url.path}/echo/hello HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Content-Length: {MAX_REQUEST_BYTES + 1}\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+        connection.sendall(head.encode())  # and not a byte of the body
+        status_line = connection.makefile("rb").readline()
+    assert status_line.startswith(b"HTTP/1.1 413 ")

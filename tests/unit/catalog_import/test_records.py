@@ -8,7 +8,8 @@ import json
 import pytest
 
 from catalog_import import records
-from catalog_import.records import FileFormatError, read_records
+from catalog_import.errors import FileFormatError, RecordTooLargeError
+from catalog_import.records import read_records
 
 PRODUCTS = [
     {
@@ -77,3 +78,118 @@ def test_a_file_without_records_has_none(data: bytes) -> None:
 def test_a_file_that_is_not_a_json_array_says_where(data: bytes, message: str) -> None:
     with pytest.raises(FileFormatError, match=message):
         read(data)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 1 << 16])
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(PRODUCTS, indent=2).encode(),
+        b"".join(json.dumps(p).encode() + b"\n" for p in PRODUCTS),
+    ],
+    ids=["array", "ndjson"],
+)
+def test_a_file_that_starts_with_a_utf8_byte_order_mark_is_read_as_without_it(
+    monkeypatch: pytest.MonkeyPatch, read_size: int, text: bytes
+) -> None:
+    monkeypatch.setattr(records, "READ_SIZE", read_size)
+    assert [json.loads(line) for line in read(BOM + text)] == PRODUCTS
+
+
+@pytest.mark.parametrize("read_size", [1, 3, 1 << 16])
+def test_a_number_cut_by_the_end_of_a_chunk_is_read_whole(
+    monkeypatch: pytest.MonkeyPatch, read_size: int
+) -> None:
+    monkeypatch.setattr(records, "READ_SIZE", read_size)
+    assert read(b"[1.25, -2e+10, 345, 6E-1]") == [b"1.25", b"-2e+10", b"345", b"6E-1"]
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b'{"id": 1}\n\n{"id": 2,}\n', "line 3, column 9"),
+        (b'{"id": 1}\n{"name": "\xc3\xbc\xc3\xbc", "price": x}\n', "line 2, column 25"),
+        (BOM + b'\n\n  {"id" 1}\n', "line 3, column 9"),
+        (b'[\n  {"id": 1},\n  {"id": 2 "x": 3}\n]', "line 3, column 12"),
+        (b'\n\n[{"name": "\xc3\xbc", "price": .5}]', "line 3, column 25"),
+        (b"[1, 2\n  3]", "line 2, column 3"),
+        (b'{"id": 1}\n{"name": "\xc3\xbc\xff"}\n', "line 2, column 12"),
+        (b'[{"id": 1},\n {"name": "\xc3\xbc\xff"}]', "line 2, column 13"),
+    ],
+    ids=[
+        "ndjson",
+        "ndjson-columns-count-characters",
+        "ndjson-after-bom-and-blank-lines",
+        "array",
+        "array-after-blank-lines",
+        "array-separator",
+        "ndjson-not-utf8",
+        "array-not-utf8",
+    ],
+)
+@pytest.mark.parametrize("read_size", [1, 5, 1 << 16])
+def test_a_syntax_error_is_reported_at_its_line_and_column(
+    monkeypatch: pytest.MonkeyPatch, read_size: int, data: bytes, where: str
+) -> None:
+    monkeypatch.setattr(records, "READ_SIZE", read_size)
+    with pytest.raises(FileFormatError) as raised:
+        read(data)
+    assert str(raised.value).endswith(f"at {where}")
+
+
+class CountingStream(io.BytesIO):
+    """A file that counts the bytes read from it."""
+
+    bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+
+LARGE = 16 * 1024 * 1024
+GOOD_LINE = json.dumps(PRODUCTS[1]).encode()
+
+
+@pytest.mark.parametrize(
+    ("first", "separator", "where"),
+    [
+        (b'{"id": "p0", "price": 1,, "name": "n"}', b"\n", "line 1, column 25"),
+        (b'[{"id": "p0", "price": 1,, "name": "n"}', b",\n", "line 1, column 26"),
+        (b'[\n  {"id": "p0" "price": 1}', b",\n", "line 2, column 15"),
+    ],
+    ids=["ndjson", "array", "array-second-line"],
+)
+def test_a_syntax_error_in_the_first_record_of_a_large_file_stops_the_reading_there(
+    first: bytes, separator: bytes, where: str
+) -> None:
+    rest = (separator + GOOD_LINE) * (LARGE // (len(GOOD_LINE) + len(separator)))
+    stream = CountingStream(first + rest)
+    with pytest.raises(FileFormatError, match="not valid JSON") as raised:
+        list(read_records(stream))
+    assert str(raised.value).endswith(f"at {where}")
+    assert stream.bytes_read <= 2 * records.READ_SIZE
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'[{"name": "' + b"x" * LARGE + b'"}]', b'{"name": "' + b"x" * LARGE + b'"}\n'],
+    ids=["array", "ndjson"],
+)
+def test_a_record_longer_than_a_request_stops_the_reading_once_that_much_is_read(
+    data: bytes,
+) -> None:
+    stream = CountingStream(data)
+    with pytest.raises(RecordTooLargeError, match=r"at line 1.*\(100,000 bytes\)"):
+        list(read_records(stream, max_record_bytes=100_000))
+    assert stream.bytes_read <= 100_000 + 4 * records.READ_SIZE
+
+
+def test_a_line_longer_than_a_request_is_refused_with_its_line_number() -> None:
+    data = b'{"id": 1}\n{"name": "' + b"x" * 200 + b'"}\n'
+    with pytest.raises(RecordTooLargeError, match=r"^a record at line 2 is larger"):
+        list(read_records(io.BytesIO(data), max_record_bytes=100))

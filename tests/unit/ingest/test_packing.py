@@ -1,14 +1,18 @@
+"""An import body becomes numbered parts that follow its bytes and fit a queue message."""
+
 from __future__ import annotations
 
 import base64
 import json
 import uuid
+from typing import Any
 
 import pytest
 
-from shared.ingest.messages import parse_message
-from shared.ingest.packing import iter_records, pack_messages, plan_import
+from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, parse_message
+from shared.ingest.packing import CategoryWindow, PartPacker, import_records
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.json_stream import JsonRecord
 from shared.platform.limits import JSON_MEDIA_TYPE as JSON
 from shared.platform.limits import NDJSON_MEDIA_TYPE as NDJSON
 
@@ -22,12 +26,19 @@ def products(count: int, categories: int = 5) -> list[dict[str, object]]:
     ]
 
 
-def test_json_array_records_are_read_one_by_one() -> None:
-    assert list(iter_records(b'[{"a": 1.5}, {"b": null}]', JSON)) == [{"a": 1.5}, {"b": None}]
+def packed(import_id: str, records: list[dict[str, object]]) -> list[str]:
+    packer = PartPacker(import_id)
+    texts = (json.dumps(record, ensure_ascii=False) for record in records)
+    parts = [part for text in texts if (part := packer.add(text))]
+    last = packer.finish()
+    return parts + ([last] if last else [])
 
 
-def test_ndjson_records_skip_blank_lines() -> None:
-    assert list(iter_records(b'{"a": 1}\n\n{"b": 2}\n', NDJSON)) == [{"a": 1}, {"b": 2}]
+def test_json_array_and_ndjson_bodies_give_the_same_records() -> None:
+    records = products(10)
+    array = list(import_records(json.dumps(records).encode(), JSON))
+    lines = list(import_records("\n".join(map(json.dumps, records)).encode(), NDJSON))
+    assert [r.value for r in array] == [r.value for r in lines] == records
 
 
 @pytest.mark.parametrize(
@@ -35,42 +46,64 @@ def test_ndjson_records_skip_blank_lines() -> None:
 )
 def test_malformed_bodies_are_a_bad_request(body: bytes, media_type: str) -> None:
     with pytest.raises(BadRequestError):
-        list(iter_records(body, media_type))
+        list(import_records(body, media_type))
 
 
-def test_every_record_lands_in_exactly_one_message_that_fits_the_queue() -> None:
+def test_every_record_lands_once_in_order_in_numbered_parts_that_fit_the_queue() -> None:
     records = products(3000)
-    messages = list(pack_messages("import-1", iter(records)))
-    parsed = [parse_message(m.encode()) for m in messages]
-    assert sorted(r["id"] for p in parsed for r in p.raw_records) == sorted(
-        r["id"] for r in records
+    parts = [parse_message(text.encode()) for text in packed("import-1", records)]
+    assert [r for p in parts for r in p.raw_records] == records
+    assert [p.part for p in parts] == list(range(len(parts)))
+    assert all(
+        len(base64.b64encode(text.encode())) <= QUEUE_MESSAGE_LIMIT
+        for text in packed("import-1", records)
     )
-    assert [p.part for p in parsed] == list(range(len(messages)))
-    assert all(len(base64.b64encode(m.encode())) <= QUEUE_MESSAGE_LIMIT for m in messages)
 
 
-def test_messages_hold_one_category_each_in_record_order() -> None:
-    records = products(2000, categories=4)
-    for message in pack_messages("import-1", iter(records)):
-        parsed = parse_message(message.encode()).raw_records
-        assert len({r["categoryId"] for r in parsed}) == 1
-        positions = [records.index(r) for r in parsed]
-        assert positions == sorted(positions)
+def test_packing_follows_bytes_not_categories() -> None:
+    records = products(20_000, categories=20_000)  # one product per category
+    parts = packed("import-1", records)
+    body_bytes = sum(len(json.dumps(r)) + 1 for r in records)
+    assert len(parts) <= body_bytes // (MAX_MESSAGE_JSON_BYTES - 200) + 1
+    assert len(parts) < 100
 
 
-def test_a_record_too_large_for_a_queue_message_is_413() -> None:
-    with pytest.raises(PayloadTooLargeError, match="Record 1"):
-        list(pack_messages("i", iter([{"id": "a"}, {"id": "b", "blob": "x" * 60_000}])))
+def test_a_part_is_measured_in_utf8_bytes() -> None:
+    wide = {"id": "x", "categoryId": "c", "description": "字" * 5_000}  # 15,000 bytes of UTF-8
+    parts = packed("import-1", [wide] * 12)
+    assert len(parts) == 4  # three 15 KB records per 48 KB part
+    assert all(len(text.encode()) <= MAX_MESSAGE_JSON_BYTES for text in parts)
 
 
-def test_plan_counts_records_and_messages() -> None:
-    records = products(1000)
-    body = json.dumps(records).encode()
-    plan = plan_import("import-1", body, JSON)
-    assert plan.record_count == 1000
-    assert plan.messages == len(list(pack_messages("import-1", iter(records))))
+def test_a_record_too_large_for_a_queue_message_is_413_naming_it() -> None:
+    with pytest.raises(PayloadTooLargeError, match="Record 1 is 60"):
+        packed("i", [{"id": "a"}, {"id": "b", "blob": "x" * 60_000}])
 
 
-def test_an_empty_import_is_a_bad_request() -> None:
-    with pytest.raises(BadRequestError):
-        plan_import("i", b"[]", JSON)
+def test_the_packer_says_where_each_record_went() -> None:
+    packer = PartPacker("i")
+    places = []
+    for record in products(2000):
+        packer.add(json.dumps(record))
+        places.append(packer.last_placed)
+    assert places[0] == (0, 0)
+    assert places[-1][0] == packer.parts and places[-1][1] > 0
+    boundaries = [n for n in range(1, 2000) if places[n][1] == 0]
+    assert [places[n][0] for n in boundaries] == list(range(1, packer.parts + 1))
+
+
+def test_a_window_groups_records_by_category_keeping_their_order() -> None:
+    window = CategoryWindow(limit=10_000)
+    values: list[Any] = [{"categoryId": c, "n": n} for n, c in enumerate("babcab")] + [7]
+    for number, value in enumerate(values):
+        window.add(number, JsonRecord(value, json.dumps(value)))
+    assert [number for number, *_ in window.drain()] == [6, 1, 4, 0, 2, 5, 3]
+    assert window.drain() == []
+
+
+def test_a_window_is_full_at_its_limit_in_bytes() -> None:
+    window = CategoryWindow(limit=100)
+    window.add(0, JsonRecord({}, "x" * 99))
+    assert not window.full
+    window.add(1, JsonRecord({}, "x"))
+    assert window.full

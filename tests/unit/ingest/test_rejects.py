@@ -35,3 +35,21 @@ def test_reject_entry_always_fits_in_a_queue_message() -> None:
     entry = reject_entry(reject, message=None, message_id="m1")
     assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
     assert entry["truncated"].startswith('{"id": "x"') and "record" not in entry
+
+
+def test_a_record_of_escaped_text_is_cut_by_its_final_encoded_size() -> None:
+    # A field holding JSON text: every quote is escaped once in the record and again in the
+    # truncated text, so 32,000 characters of it would encode to far more than a message holds.
+    record = {"id": "x", "payload": json.dumps([{"k": '"q"'}] * 4_000)}
+    entry = reject_entry(
+        Reject(index=0, status=400, reason="r", record=record), message=None, message_id="m1"
+    )
+    assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
+    assert len(entry["truncated"]) > 10_000
+
+
+def test_non_ascii_text_is_cut_by_its_escaped_size() -> None:
+    reject = Reject(index=0, status=400, reason="r", record={"id": "x", "d": "é字" * 30_000})
+    entry = reject_entry(reject, message=None, message_id="m1")
+    assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
+    assert entry["truncated"].startswith('{"id": "x"')

@@ -7,7 +7,6 @@ from shared.platform.json_input import (
     NON_FINITE,
     JsonInputError,
     holds_non_finite,
-    iter_array,
     loads,
     nesting_depth,
 )
@@ -56,24 +55,3 @@ def test_errors_never_quote_the_input(text: bytes) -> None:
     with pytest.raises(JsonInputError) as raised:
         loads(text)
     assert "secret" not in str(raised.value) and "\\xff" not in str(raised.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "items"),
-    [
-        (b"[]", []),
-        (
-            b' [ 1 , {"a": -415824152695191642308608} , "x" ] ',
-            [1, {"a": -(415824152695191642308608)}, "x"],
-        ),
-        (b'["\\ud83d\\ude0d"]', ["\U0001f60d"]),
-    ],
-)
-def test_array_items_are_read_one_at_a_time_exactly(text: bytes, items: list[object]) -> None:
-    assert list(iter_array(text)) == items
-
-
-@pytest.mark.parametrize("text", [b"[1,]", b"[1 2]", b"[1] x", b"{}", b"[NaN]", b"[1"])
-def test_a_malformed_array_is_refused(text: bytes) -> None:
-    with pytest.raises(JsonInputError):
-        list(iter_array(text))

@@ -1,0 +1,81 @@
+"""The command's options and exit statuses, against a fake API over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog_import import __main__ as command
+from catalog_import.bodies import API_LIMIT_BYTES
+from tests.unit.catalog_import.fake_api import Answer, FakeApi
+
+RECORD = '{"id": "p%d", "categoryId": "c", "name": "n", "price": 1}\n'
+
+
+def accept_imports(fake: FakeApi, *, records: int) -> None:
+    """Answer every POST /imports with a new import (imp-0, imp-1, ...) of `records` records,
+    and its progress with `completed`."""
+    ids = [f"imp-{n}" for n in range(10)]
+    answers = [Answer(status=202, body={"importId": i, "records": records}) for i in ids]
+    fake.on("POST", "/imports", *answers)
+    for i in ids:
+        done = {"state": "completed", "accepted": records, "written": records, "rejected": 0}
+        fake.on("GET", f"/imports/{i}", Answer(body=done))
+
+
+def test_the_default_request_size_is_4_mib() -> None:
+    assert command._arguments(["f.json"]).request_bytes == 4 * 1024 * 1024
+
+
+def test_the_former_option_name_still_sets_the_request_size() -> None:
+    assert command._arguments(["f.json", "--max-import-bytes", "1000"]).request_bytes == 1000
+
+
+def test_a_request_size_above_the_api_s_limit_is_a_usage_error_that_exits_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        command.main(["f.json", "--request-bytes", str(API_LIMIT_BYTES + 1)])
+    assert exited.value.code == 1
+    assert "is not between 1 and the API's limit" in capsys.readouterr().err
+
+
+def test_help_documents_the_exit_statuses_and_the_request_size(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        command.main(["--help"])
+    shown = capsys.readouterr().out
+    assert "usage: catalog-import" in shown and "--request-bytes N" in shown
+    assert "0  every record was written" in shown
+    assert "2  some records were rejected" in shown
+    assert "1  the import could not be done" in shown
+
+
+def test_a_file_goes_out_in_bodies_of_at_most_request_bytes_each_with_its_own_key(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)))
+    accept_imports(fake_api, records=10)
+    status = command.main([str(file), "--api", fake_api.url, "--json", "--request-bytes", "700"])
+    assert status == 0, capsys.readouterr().err
+    posts = fake_api.sent_to("POST", "/imports")
+    assert len(posts) > 1 and all(len(post.body) <= 700 for post in posts)
+    assert b"".join(post.body for post in posts) == file.read_bytes()
+    assert len({post.headers["idempotency-key"] for post in posts}) == len(posts)
+    assert json.loads(capsys.readouterr().out)["written"] == 10 * len(posts)
+
+
+def test_a_syntax_error_after_some_imports_started_names_them(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)) + '{"id": oops}\n')
+    accept_imports(fake_api, records=10)
+    assert command.main([str(file), "--api", fake_api.url, "--request-bytes", "700"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "not valid JSON" in line and "at line 41, column 8" in line
+    assert line.endswith("(the first 30 records went out as imp-0, imp-1, imp-2)")

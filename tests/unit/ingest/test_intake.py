@@ -1,0 +1,135 @@
+"""An import body is taken in in one pass that shares the event loop and bounds its sends."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import time
+
+import pytest
+
+from shared.ingest import intake
+from shared.ingest.messages import parse_message
+from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.limits import JSON_MEDIA_TYPE
+from tests.factories import catalog
+
+
+class FakeQueue:
+    """Takes sends after a short delay, counting how many are in flight at once."""
+
+    def __init__(self, *, fail_at: int | None = None) -> None:
+        self.messages: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.fail_at = fail_at
+
+    async def send(self, queue: str, text: str) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)
+            if self.fail_at is not None and len(self.messages) >= self.fail_at:
+                raise ConnectionError("queue unreachable")
+            self.messages.append(text)
+        finally:
+            self.in_flight -= 1
+
+
+def take_in(body: bytes, queue: FakeQueue, monkeypatch: pytest.MonkeyPatch) -> intake.Intake:
+    monkeypatch.setattr(intake.queues, "send", queue.send)
+    return asyncio.run(
+        intake.enqueue_parts(import_id="i1", body=body, media_type=JSON_MEDIA_TYPE, queue="q")
+    )
+
+
+def test_every_record_is_sent_once_in_parts_with_bounded_concurrency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    products = catalog(5000, categories=7)
+    queue = FakeQueue()
+    taken = take_in(json.dumps(products).encode(), queue, monkeypatch)
+    parts = sorted((parse_message(m.encode()) for m in queue.messages), key=lambda p: p.part or 0)
+    sent = [record for part in parts for record in part.raw_records]
+    assert sorted(sent, key=lambda p: p["id"]) == sorted(products, key=lambda p: p["id"])
+    assert (taken.records, taken.messages) == (5000, len(queue.messages))
+    assert 1 < queue.most_in_flight <= intake.SEND_CONCURRENCY
+
+
+class LoopWatch:
+    """Measures how long the event loop goes between turns of a task that only yields, less
+    the time the garbage collector took meanwhile (a collection of the oldest generation walks
+    the whole process, whatever code happens to trigger it)."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self.collecting = 0.0
+        self._started = 0.0
+
+    def on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        else:
+            self.collecting += time.monotonic() - self._started
+
+    async def watch(self, done: asyncio.Event) -> None:
+        gc.callbacks.append(self.on_collection)
+        try:
+            last, collected = time.monotonic(), self.collecting
+            while not done.is_set():
+                await asyncio.sleep(0)
+                now = time.monotonic()
+                self.gaps.append(now - last - (self.collecting - collected))
+                last, collected = now, self.collecting
+        finally:
+            gc.callbacks.remove(self.on_collection)
+
+
+def test_the_event_loop_keeps_serving_others_while_a_large_body_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = json.dumps([{"categoryId": "c", "name": "n", "price": 1}] * 400_000).encode()
+    monkeypatch.setattr(intake.queues, "send", FakeQueue().send)
+    watch = LoopWatch()
+
+    async def both() -> None:
+        done = asyncio.Event()
+        watching = asyncio.create_task(watch.watch(done))
+        await intake.enqueue_parts(import_id="i1", body=body, media_type=JSON_MEDIA_TYPE, queue="q")
+        done.set()
+        await watching
+
+    asyncio.run(both())
+    assert len(watch.gaps) > 100
+    assert max(watch.gaps) < 0.05
+
+
+def test_the_first_failed_send_fails_the_intake(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConnectionError):
+        take_in(json.dumps(catalog(5000, categories=3)).encode(), FakeQueue(fail_at=2), monkeypatch)
+
+
+def test_an_import_without_records_is_a_bad_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    queue = FakeQueue()
+    with pytest.raises(BadRequestError, match="no records"):
+        take_in(b" [ ] ", queue, monkeypatch)
+    assert queue.messages == []
+
+
+def test_duplicates_are_found_across_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    products = catalog(3000, categories=3)
+    body = json.dumps([*products, products[0]]).encode()
+    taken = take_in(body, FakeQueue(), monkeypatch)
+    assert taken.superseded_count == 1
+    ((part, (entry,)),) = taken.superseded.items()
+    assert (part, entry.index, entry.by_record) == (0, 0, 3000)
+
+
+def test_a_body_of_more_records_than_a_request_may_hold_is_413(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(intake, "MAX_IMPORT_RECORDS", 1000)
+    with pytest.raises(PayloadTooLargeError, match="at most 1,000 records"):
+        take_in(b"[" + b",".join([b"{}"] * 1001) + b"]", FakeQueue(), monkeypatch)
+    take_in(b"[" + b",".join([b"{}"] * 1000) + b"]", FakeQueue(), monkeypatch)
