@@ -99,6 +99,24 @@ class Service:
         self.process.wait()
 
 
+def azurite_service(name: str, port: int = 0) -> Service:
+    """Azurite's queue service, in memory; ready when its log shows its URL (group 1)."""
+    command = [
+        str(NODE_BIN / "azurite-queue"),
+        "--queueHost", "127.0.0.1",
+        "--queuePort", str(port),
+        "--inMemoryPersistence",
+        "--skipApiVersionCheck",
+    ]  # fmt: skip
+    return Service(name, command, r"listens on (http://\S+)", stopped="successfully closed")
+
+
+def devhost_service(name: str, port: int, env: Mapping[str, str]) -> Service:
+    """The development host with `env`; ready when its log shows the API's URL (group 1)."""
+    command = [sys.executable, "-m", "devtools.devhost", "--port", str(port)]
+    return Service(name, command, r"listening on (http://\S+)", env)
+
+
 def azurite_connection_string(queue_endpoint: str) -> str:
     return (
         f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
@@ -148,17 +166,7 @@ class LocalStack:
         return self._run(Service("cosmos", command, r"(https://\S+)")).group(1)
 
     def _start_azurite(self, port: int) -> str:
-        command = [
-            str(NODE_BIN / "azurite-queue"),
-            "--queueHost", "127.0.0.1",
-            "--queuePort", str(port),
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-        ]  # fmt: skip
-        service = Service(
-            "azurite", command, r"listens on (http://\S+)", stopped="successfully closed"
-        )
-        return self._run(service).group(1)
+        return self._run(azurite_service("azurite", port)).group(1)
 
     def host_environment(self) -> dict[str, str]:
         return {
@@ -177,9 +185,8 @@ class LocalStack:
             ready = r"(http://localhost:\d+)/api/"
             found = self._run(Service("functions", command, ready, self.host_environment()))
             return found.group(1) + "/api"
-        command = [sys.executable, "-m", "devtools.devhost", "--port", str(port)]
-        ready = r"listening on (http://\S+)"
-        return self._run(Service("devhost", command, ready, self.host_environment())).group(1)
+        service = devhost_service("devhost", port, self.host_environment())
+        return self._run(service).group(1)
 
     def stop(self) -> None:
         for service in reversed(self.services):

@@ -21,6 +21,8 @@ from shared.platform import metrics
 from shared.platform.errors import (
     BadRequestError,
     NotFoundError,
+    ServiceError,
+    ServiceUnavailableError,
     UnprocessableContentError,
     UnsupportedMediaTypeError,
     to_service_error,
@@ -34,6 +36,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
 _IMPORT_IDS = uuid.UUID("9d1c2a4e-5b7f-4c3d-8e6a-0f1b2c3d4e5f")
 FAILURE_RECORDING_SECONDS = 5.0
+# Of HTTP_TIMEOUT_SECONDS, what enqueuing may take: the rest is for marking a late import failed
+# and answering with its id.
+INTAKE_SHARE = 0.8
 
 logger = logging.getLogger(__name__)
 
@@ -150,13 +155,11 @@ async def _begin(key: str | None, body: bytes, sent_type: str) -> progress.Begun
 
 
 def _failure_reason(error: BaseException) -> str:
-    if isinstance(error, asyncio.CancelledError):
-        return (
-            "The request ended before every part was enqueued; send it again with the same "
-            f"{IDEMPOTENCY_HEADER}."
-        )
-    problem = to_service_error(error)
-    return f"Enqueuing the parts failed: {problem.detail}"
+    if isinstance(error, (asyncio.CancelledError, TimeoutError)):
+        cause = "The request ended before every part was enqueued"
+    else:
+        cause = f"Enqueuing the parts failed: {to_service_error(error).detail}"
+    return f"{cause.rstrip('.')}. Send it again with the same {IDEMPOTENCY_HEADER}."
 
 
 async def _record_failure(import_id: str, error: BaseException) -> None:
@@ -171,6 +174,33 @@ async def _record_failure(import_id: str, error: BaseException) -> None:
         )  # fmt: skip
 
 
+async def _enqueue_and_open(import_id: str, body: bytes, sent_type: str) -> ImportProgress:
+    queue = get_settings().ingest_queue
+    taken = await intake.enqueue_parts(
+        import_id=import_id, body=body, media_type=sent_type, queue=queue
+    )
+    await progress.store_supersessions(import_id=import_id, superseded=taken.superseded)
+    return await progress.open_import(
+        import_id=import_id,
+        accepted=taken.records,
+        messages=taken.messages,
+        superseded=taken.superseded_count,
+    )
+
+
+def _too_slow(seconds: float) -> str:
+    return (
+        f"The import was not enqueued within {seconds:g} s; send it again with the same "
+        f"{IDEMPOTENCY_HEADER}, or in smaller requests."
+    )
+
+
+def _naming(import_id: str, problem: ServiceError) -> ServiceError:
+    """The problem, naming the import that failed (GET it for the reason)."""
+    problem.extensions["importId"] = import_id
+    return problem
+
+
 async def start(req: func.HttpRequest) -> ImportProgress:
     """Take in an import: the import becomes visible (running) once all its parts are on the
     queue. The same request sent again with the same idempotency key returns the same import."""
@@ -181,19 +211,16 @@ async def start(req: func.HttpRequest) -> ImportProgress:
     if begun.replayed:
         return begun.progress
     import_id = begun.progress.import_id
+    seconds = get_settings().http_timeout_seconds * INTAKE_SHARE
     try:
-        taken = await intake.enqueue_parts(
-            import_id=import_id, body=body, media_type=sent_type, queue=get_settings().ingest_queue
-        )
-        await progress.store_supersessions(import_id=import_id, superseded=taken.superseded)
-        opened = await progress.open_import(
-            import_id=import_id,
-            accepted=taken.records,
-            messages=taken.messages,
-            superseded=taken.superseded_count,
-        )
+        async with asyncio.timeout(seconds):
+            opened = await _enqueue_and_open(import_id, body, sent_type)
     except BaseException as error:
         await _record_failure(import_id, error)
+        if isinstance(error, TimeoutError):
+            raise _naming(import_id, ServiceUnavailableError(_too_slow(seconds))) from None
+        if isinstance(error, Exception):
+            raise _naming(import_id, to_service_error(error)) from error
         raise
     metrics.count_records(opened.accepted, outcome="accepted")
     return opened

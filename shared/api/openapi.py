@@ -33,8 +33,9 @@ from shared.platform.json_input import MAX_DEPTH
 from shared.platform.limits import (
     JSON_MEDIA_TYPE,
     MAX_BATCH_OPERATIONS,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_RECORDS,
     MAX_ITEM_BYTES,
-    MAX_REQUEST_BYTES,
     NDJSON_MEDIA_TYPE,
 )
 
@@ -87,7 +88,7 @@ ROUTES = (
     Route(name="start_import", method="post", path="/imports", summary="Start an import",
           ok=202, ok_schema="ImportAccepted",
           body={JSON_MEDIA_TYPE: "ImportArray", NDJSON_MEDIA_TYPE: "ImportNdjson"},
-          ok_headers=("Location",)),
+          params=("Idempotency-Key",), errors=(422,), ok_headers=("Location",)),
     Route(name="read_import", method="get", path="/imports/{importId}",
           summary="An import's progress", ok=200, ok_schema="ImportProgress",
           params=("importId",), errors=(404,)),
@@ -126,6 +127,15 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "header",
         "description": "Write only if the product still has this ETag (or * for any version).",
         "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
+    },
+    "Idempotency-Key": {
+        "in": "header",
+        "description": (
+            "Any string of yours (a UUID, say) naming this request: the same request sent again "
+            "with the same key (after a timeout or a 503) returns the same import instead of "
+            "importing twice; the same key with another body is 422."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~][ -~]*$"},
     },
     "If-None-Match": {
         "in": "header",
@@ -236,7 +246,11 @@ def _schemas() -> dict[str, Any]:
         "ImportArray": {
             "type": "array",
             "minItems": 1,
-            "description": "Products; a record that is not a valid product becomes a reject.",
+            "description": (
+                "Products; a record that is not a valid product becomes a reject. Within one "
+                "import the last record with a given categoryId and id is stored; earlier ones "
+                "become rejects (409) naming it."
+            ),
         },
         "ImportNdjson": {"type": "string", "description": "One product per line."},
     }
@@ -319,7 +333,8 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: JSON bodies "
-                f"{MAX_ITEM_BYTES} bytes (imports {MAX_REQUEST_BYTES}), nesting {MAX_DEPTH} "
+                f"{MAX_ITEM_BYTES} bytes (imports {MAX_IMPORT_BYTES} bytes and "
+                f"{MAX_IMPORT_RECORDS} records), nesting {MAX_DEPTH} "
                 f"levels, {MAX_BATCH_OPERATIONS} operations per batch, "
                 f"{MAX_PATCH_OPERATIONS} per patch. "
                 "In Azure every route but /health and /openapi.json needs a function key "

@@ -94,3 +94,4 @@ class Problem(TypedDict):
     operationIndex: NotRequired[int]
     failedOperationIndex: NotRequired[int]
     operations: NotRequired[list[dict[str, int]]]
+    importId: NotRequired[str]  # an import that failed: GET it for the reason

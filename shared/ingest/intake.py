@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from shared.ingest.packing import CategoryWindow, PartPacker, WindowEntry, import_records
 from shared.ingest.supersession import LastOccurrences, Supersession
 from shared.platform import queues
-from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.errors import BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from shared.platform.limits import MAX_IMPORT_RECORDS
 
 SEND_CONCURRENCY = 16
@@ -55,6 +55,10 @@ class _PartSender:
         try:
             await queues.send(self._queue, text)
             self.sent += 1
+        except Exception as error:
+            raise ServiceUnavailableError(
+                f"The ingestion queue could not take a part ({type(error).__name__})."
+            ) from error
         finally:
             self._slots.release()
 
@@ -121,4 +125,5 @@ async def enqueue_parts(*, import_id: str, body: bytes, media_type: str, queue: 
                 import_id=import_id, body=body, media_type=media_type, sender=sender
             )
     except ExceptionGroup as failures:
-        raise failures.exceptions[0] from None
+        first = failures.exceptions[0]
+        raise first from first.__cause__

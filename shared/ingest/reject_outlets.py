@@ -41,7 +41,8 @@ async def send_rejects(
             for reject in rejects:
                 sends.create_task(send(reject))
     except ExceptionGroup as failures:
-        raise failures.exceptions[0] from None
+        first = failures.exceptions[0]
+        raise first from first.__cause__
 
 
 REJECT_ITEM = "reject"

@@ -11,7 +11,6 @@ ignored, as RFC 8259 allows. A record that cannot be read stops the reader with 
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,11 +74,6 @@ class _RollingText:
     def exhausted(self) -> bool:
         return self._next >= len(self._view)
 
-    @property
-    def line(self) -> int:
-        """The line (from 1) that `pos` is on."""
-        return self.lines_dropped + self.text.count("\n", 0, self.pos) + 1
-
     def more(self) -> bool:
         """Read the next chunk; False at the end of the body."""
         if self.exhausted:
@@ -96,8 +90,8 @@ class _RollingText:
         self.pos = 0
         return True
 
-    def peek(self, space: re.Pattern[str] = _SPACE) -> str | None:
-        """The next character that is not `space` (not consumed), or None at the end."""
+    def skip(self, space: re.Pattern[str] = _SPACE) -> str | None:
+        """Skip `space`; the next character (not consumed), or None at the end of the body."""
         while True:
             found = space.match(self.text, self.pos)
             self.pos = found.end() if found else self.pos
@@ -106,74 +100,69 @@ class _RollingText:
             if not self.more():
                 return None
 
-    def expect(self, character: str, what: str) -> None:
-        if self.peek() != character:
-            raise JsonInputError(f"{what} at character {self.offset + self.pos}.")
-        self.pos += 1
+    def describe(self, lines: bool, index: int) -> str:
+        """Names the record at `pos` in an error message (only then: a line number costs)."""
+        if lines:
+            return f"Line {self.lines_dropped + self.text.count(chr(10), 0, self.pos) + 1}"
+        return f"Record {index} (character {self.offset + self.pos})"
 
-    def ended(self, end: int, space: re.Pattern[str], delimiters: str) -> bool:
-        """Whether the buffer shows, after `end` and `space`, one of `delimiters`."""
-        found = space.match(self.text, end)
-        after = found.end() if found else end
-        return after < len(self.text) and self.text[after] in delimiters
-
-    def record(
-        self, describe: Callable[[], str], *, space: re.Pattern[str], delimiters: str
-    ) -> JsonRecord:
-        """The value at `pos`, read only once the buffer shows the delimiter that ends it (or
-        the body ends): a number cut at the end of a chunk must not be taken for a shorter one.
-        `describe` names the record in an error (only then: finding a line number costs)."""
+    def record(self, after: re.Pattern[str], *, lines: bool, index: int) -> tuple[JsonRecord, str]:
+        """The value at `pos` and the delimiter after it (`after` group 1: "" at the end of the
+        body); `pos` moves past both. A value is taken only once the buffer shows what ends it:
+        a number cut at the end of a chunk must not be taken for a shorter one."""
         while True:
             try:
                 value, end = STRICT_DECODER.raw_decode(self.text, self.pos)
-                if self.ended(end, space, delimiters) or self.exhausted:
+                found = after.match(self.text, end)
+                if found and (found.group(1) or self.exhausted):
                     break
-                failure: Exception = JsonInputError(f"the record is not followed by {delimiters!r}")
+                failure: Exception = JsonInputError("a record is not followed by a delimiter")
             except JsonInputError as error:  # NaN, Infinity: no more text can mend them
-                raise _parse_failure(error, describe()) from None
+                raise _parse_failure(error, self.describe(lines, index)) from None
             except (ValueError, RecursionError) as error:
+                if self.text[self.pos : self.pos + 1].isspace():  # what a chunk began with
+                    self.skip()
+                    continue
                 failure = error
             if len(self.text) - self.pos > MAX_RECORD_CHARACTERS or not self.more():
-                raise _parse_failure(failure, describe()) from None
+                raise _parse_failure(failure, self.describe(lines, index)) from None
         text = self.text[self.pos : end]
-        _checked_depth(text, describe)
-        self.pos = end
-        return JsonRecord(value, text)
+        if len(text) > 2 * MAX_DEPTH:  # anything shorter cannot nest too deep
+            _checked_depth(text, lambda: self.describe(lines, index))
+        self.pos = found.end()
+        return JsonRecord(value, text), found.group(1)
 
 
-_LINE_SPACE = re.compile(r"[ \t\r]*")
+# What may follow a record: its delimiter (group 1), and white space around it.
+_AFTER_LINE = re.compile(r"[ \t\r]*(\n|\Z)[ \t\r\n]*")
+_AFTER_ITEM = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 
 
 def ndjson_records(data: bytes, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[JsonRecord]:
     """The records of NDJSON, one per line; blank lines are skipped."""
     rolling = _RollingText(data, chunk_bytes)
-    while rolling.peek() is not None:
-        yield rolling.record(lambda: f"Line {rolling.line}", space=_LINE_SPACE, delimiters="\n")
-        if rolling.peek(_LINE_SPACE) not in ("\n", None):
-            raise JsonInputError(f"Line {rolling.line} holds more than one JSON value.")
-
-
-def _describe_item(index: int, rolling: _RollingText) -> str:
-    return f"Record {index} (character {rolling.offset + rolling.pos})"
+    if rolling.skip() is None:
+        return
+    while True:
+        record, delimiter = rolling.record(_AFTER_LINE, lines=True, index=0)
+        yield record
+        if not delimiter or rolling.skip() is None:
+            return
 
 
 def array_records(data: bytes, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[JsonRecord]:
     """The items of a JSON array, one at a time."""
     rolling = _RollingText(data, chunk_bytes)
-    rolling.expect("[", "A JSON array must start with '['")
-    if rolling.peek() == "]":
+    if rolling.skip() != "[":
+        raise JsonInputError("A JSON array must start with '['.")
+    rolling.pos += 1
+    if rolling.skip() == "]":
         rolling.pos += 1
     else:
-        index = 0
-        while True:
-            rolling.peek()
-            yield rolling.record(
-                functools.partial(_describe_item, index, rolling), space=_SPACE, delimiters=",]"
-            )
+        index, delimiter = 0, ","
+        while delimiter == ",":
+            record, delimiter = rolling.record(_AFTER_ITEM, lines=False, index=index)
+            yield record
             index += 1
-            if rolling.peek() == "]":
-                rolling.pos += 1
-                break
-            rolling.expect(",", "The JSON array is malformed")
-    if rolling.peek() is not None:
+    if rolling.skip() is not None:
         raise JsonInputError("Text follows the JSON array.")

@@ -3,14 +3,13 @@ API calls and an import through it, and the spans, metrics and logs that arrive.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from devtools.stack import LocalStack, Service
+from devtools.stack import LocalStack, devhost_service
 from tests.factories import catalog, product_json, unique
 from tests.integration.conftest import wait_for
 from tests.integration.otlp_receiver import OtlpReceiver, attributes_of
@@ -39,8 +38,7 @@ def traced_host(stack: LocalStack, receiver: OtlpReceiver) -> Iterator[str]:
         "INGEST_QUEUE": unique("traced-ingest"),
         "REJECTS_QUEUE": unique("traced-rejects"),
     }
-    command = [sys.executable, "-m", "devtools.devhost", "--port", "0"]
-    host = Service("devhost-traced", command, r"listening on (http://\S+)", env)
+    host = devhost_service("devhost-traced", 0, env)
     url = host.start().group(1)
     yield url
     host.stop()

@@ -11,7 +11,7 @@ import pytest
 
 from shared.ingest import intake
 from shared.ingest.messages import parse_message
-from shared.platform.errors import BadRequestError, PayloadTooLargeError
+from shared.platform.errors import BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from shared.platform.limits import JSON_MEDIA_TYPE
 from tests.factories import catalog
 
@@ -105,9 +105,12 @@ def test_the_event_loop_keeps_serving_others_while_a_large_body_is_read(
     assert max(watch.gaps) < 0.05
 
 
-def test_the_first_failed_send_fails_the_intake(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConnectionError):
+def test_the_first_failed_send_fails_the_intake_as_503_naming_the_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ServiceUnavailableError, match="ingestion queue") as raised:
         take_in(json.dumps(catalog(5000, categories=3)).encode(), FakeQueue(fail_at=2), monkeypatch)
+    assert isinstance(raised.value.__cause__, ConnectionError)
 
 
 def test_an_import_without_records_is_a_bad_request(monkeypatch: pytest.MonkeyPatch) -> None:
