@@ -54,9 +54,32 @@ def parse_timespan(value: str) -> timedelta:
     return timedelta(days=days, hours=int(hours), minutes=int(minutes), seconds=float(seconds))
 
 
+# The host receives a queue message for 10 minutes and renews that lease while its invocation runs;
+# no host.json setting changes it. This variable shortens it, so that tests can watch renewals.
+HOST_QUEUE_LEASE = timedelta(minutes=10)
+QUEUE_LEASE_SETTING = "DEVHOST_QUEUE_LEASE_SECONDS"
+# Whole seconds, as the storage service takes them; at least 2 so that a renewal (every half
+# lease) is at least a second apart, at most the service's 7 days.
+QUEUE_LEASE_RANGE = range(2, 7 * 24 * 3600 + 1)
+
+
+def queue_lease(environ: Mapping[str, str]) -> timedelta:
+    """The lease on a message being processed: the host's 10 minutes unless the variable is set."""
+    value = environ.get(QUEUE_LEASE_SETTING)
+    if value is None:
+        return HOST_QUEUE_LEASE
+    if not value.strip().isdecimal() or int(value) not in QUEUE_LEASE_RANGE:
+        raise HostConfigError(
+            f"{QUEUE_LEASE_SETTING} must be whole seconds from {QUEUE_LEASE_RANGE.start} "
+            f"to {QUEUE_LEASE_RANGE.stop - 1}, not {value!r}"
+        )
+    return timedelta(seconds=int(value))
+
+
 @dataclass(frozen=True)
 class QueueOptions:
-    """extensions.queues in host.json, with the host's documented defaults."""
+    """extensions.queues in host.json, with the host's documented defaults; and the lease the host
+    takes on a message while it is processed."""
 
     batch_size: int = 16
     new_batch_threshold: int = 8
@@ -64,9 +87,12 @@ class QueueOptions:
     visibility_timeout: timedelta = timedelta(0)
     max_dequeue_count: int = 5
     message_encoding: str = "base64"
+    lease: timedelta = HOST_QUEUE_LEASE
 
     @classmethod
-    def from_host_json(cls, section: dict[str, Any]) -> QueueOptions:
+    def from_host_json(
+        cls, section: dict[str, Any], *, lease: timedelta = HOST_QUEUE_LEASE
+    ) -> QueueOptions:
         batch_size = int(section.get("batchSize", cls.batch_size))
         encoding = str(section.get("messageEncoding", cls.message_encoding)).lower()
         if encoding not in ("base64", "none"):
@@ -78,6 +104,7 @@ class QueueOptions:
             visibility_timeout=parse_timespan(section.get("visibilityTimeout", "00:00:00")),
             max_dequeue_count=int(section.get("maxDequeueCount", cls.max_dequeue_count)),
             message_encoding=encoding,
+            lease=lease,
         )
 
 
@@ -117,6 +144,8 @@ def load_host_options(root: Path) -> HostOptions:
     timeout = host_json.get("functionTimeout")
     return HostOptions(
         route_prefix=prefix,
-        queues=QueueOptions.from_host_json(extensions.get("queues", {})),
+        queues=QueueOptions.from_host_json(
+            extensions.get("queues", {}), lease=queue_lease(os.environ)
+        ),
         function_timeout=parse_timespan(timeout) if timeout else DEFAULT_FUNCTION_TIMEOUT,
     )

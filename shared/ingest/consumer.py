@@ -26,9 +26,9 @@ from shared.ingest.reject_outlets import send_rejects, store_rejects
 from shared.ingest.rejects import Reject
 from shared.ingest.retries import RetryBudget, RetryBudgetExhausted, error_summary
 from shared.ingest.writer import OutcomeKind, Record, WriteReport
-from shared.platform import metrics, telemetry
+from shared.platform import cosmos, metrics, telemetry
 from shared.platform.charges import add_charge
-from shared.platform.errors import field_errors
+from shared.platform.errors import field_errors, is_store_missing
 from shared.platform.host_config import max_dequeue_count
 from shared.platform.json_input import holds_non_finite
 from shared.platform.settings import get_settings
@@ -143,9 +143,22 @@ async def ingest(body: bytes, *, message_id: str, dequeue_count: int = 1) -> Ing
         failure.__cause__ = error.last_error
     except RetryLater as error:
         failure = error
+    except Exception as error:
+        _rebuild_clients_if_store_missing(error)
+        raise
+    _rebuild_clients_if_store_missing(failure.__cause__)
     if delivery.last:
         await _report_poisoned(message, delivery, failure)
     raise failure
+
+
+def _rebuild_clients_if_store_missing(error: BaseException | None) -> None:
+    """A container that went missing may be created again (COSMOS_CREATE_IF_MISSING, or an
+    operator): the next delivery must not write through clients and an executor built for the
+    old one, as the HTTP edge does not read through them."""
+    if is_store_missing(error):
+        logger.error("The Cosmos DB database or container is missing; clients will be rebuilt")
+        cosmos.discard_clients()
 
 
 def _budget() -> RetryBudget:

@@ -5,8 +5,15 @@ or the byte limit) or when its oldest operation has waited `linger`, so that man
 still reach Cosmos DB as full batches. Each physical partition has a congestion window
 (`ConcurrencyLimit`) of batches in flight; one batch per partition key is in flight at a time,
 which keeps each key's writes in order. The executor owns throttling: its client does not retry
-429s itself, so a throttled batch halves its partition's window, the partition waits the
-retry-after Cosmos DB gave, and the batch goes back to the front of its queue.
+429s itself, so a throttled batch halves its partition's window (once per congestion event), the
+partition waits the retry-after Cosmos DB gave, and the batch goes back to the front of its queue.
+
+Scheduling costs per batch, not per key ever seen: each physical partition keeps a round-robin
+queue of its *ready* keys (operations waiting, no batch in flight, not backing off), so a key
+waits at most one round for a free slot; keys that wait for a time (linger, back-off) sit in a
+timer heap, and a key with nothing left is forgotten. The pump wakes when a batch finishes,
+work arrives, or the earliest timer is due: a linger, a back-off, a pause, or a caller's
+deadline, at which the caller's unresolved operations get `retry` outcomes.
 
 Records in, outcomes out: each caller awaits the outcomes of its own records, with the writer's
 guarantees: last-wins de-duplication within a call, isolation of a record Cosmos refuses, and
@@ -18,6 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import heapq
+import itertools
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,13 +53,15 @@ from shared.ingest.writer import (
     settle_superseded,
 )
 from shared.platform import metrics, telemetry
-from shared.platform.cosmos import bulk_products_container
+from shared.platform.cosmos import attached, bulk_products_container
 from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after
 from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from opentelemetry.trace import SpanContext
+
+logger = logging.getLogger(__name__)
 
 THROTTLED = 429
 NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
@@ -64,7 +76,20 @@ class _Pending:
     outcome: asyncio.Future[Outcome]
     trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
     attempts: int = 0
+    in_flight: bool = False
     request_charge: float = 0.0  # its share of the batches it was sent in
+
+
+@dataclass(eq=False)
+class _Range:
+    """One physical partition: its window, what it has in flight, its ready keys in turn."""
+
+    range_id: str
+    limit: ConcurrencyLimit
+    in_flight: int = 0
+    paused_until: float = 0.0
+    ready: deque[_KeyQueue] = field(default_factory=deque)
+    keys: int = 0  # partition keys of it the executor holds now
 
 
 @dataclass(eq=False)
@@ -72,23 +97,15 @@ class _KeyQueue:
     """The operations of one partition key, oldest first."""
 
     partition_key: str
-    range_id: str
+    partition: _Range
     pending: deque[_Pending] = field(default_factory=deque)
-    busy: bool = False
+    busy: bool = False  # a batch of it is in flight
+    scheduled: bool = False  # in its partition's ready queue, or waiting on a timer
+    waiting_until: float | None = None  # the timer it waits on, if any
     not_before: float = 0.0
     max_operations: int = MAX_BATCH_OPERATIONS
     failures: int = 0
     last_error: BaseException | None = None
-    earliest_deadline: float = float("inf")
-
-
-@dataclass(eq=False)
-class _Range:
-    """One physical partition: its window and what it has in flight."""
-
-    limit: ConcurrencyLimit
-    in_flight: int = 0
-    paused_until: float = 0.0
 
 
 @dataclass
@@ -138,64 +155,89 @@ class BulkExecutor:
         self.stats = ExecutorStats()
         self._keys: dict[str, _KeyQueue] = {}
         self._ranges: dict[str, _Range] = {}
+        self._timers: list[tuple[float, int, _KeyQueue | list[_Pending] | None]] = []
+        self._sequence = itertools.count()
+        self._sends: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
+        self._closed = False
 
     def concurrency_of(self, range_id: str = "0") -> float:
         """The congestion window of a physical partition (for tests and telemetry)."""
         return self._range(range_id).limit.window
 
     def partitions_in_use(self) -> set[str]:
-        """The physical partitions (range ids) of every partition key seen so far."""
-        return {key.range_id for key in self._keys.values()}
+        """The physical partitions (range ids) the executor keeps a window for."""
+        return set(self._ranges)
+
+    @property
+    def active_keys(self) -> int:
+        """Partition keys the executor holds now: those with operations waiting or in flight."""
+        return len(self._keys)
 
     async def write(self, records: Sequence[Record], *, budget: RetryBudget) -> WriteReport:
-        """Every record's outcome; waits for all of them."""
+        """Every record's outcome, by the caller's deadline at the latest. A cancelled caller's
+        operations that were not sent yet are withdrawn."""
+        if self._closed:
+            raise RuntimeError("the bulk executor is closed")
         report = WriteReport(outcomes=[])
         caller = object()
         superseded: dict[int, int] = {}
-        waiting: list[asyncio.Future[Outcome]] = []
-        for partition_key, group in group_by_partition(records).items():
-            await self._know(partition_key)
+        waiting: list[_Pending] = []
+        for group in group_by_partition(records).values():
             kept, dropped = deduplicate(group)
             superseded.update(dropped)
             for record in kept:
                 if record.size > MAX_ITEM_BYTES:
-                    too_large = "item is larger than 2 MB"
-                    report.outcomes.append(
-                        Outcome(
-                            index=record.index,
-                            kind=OutcomeKind.REJECTED,
-                            status=413,
-                            reason=too_large,
-                        )
-                    )
+                    report.outcomes.append(_too_large(record))
                 else:
-                    waiting.append(self._submit(record, caller, budget.deadline))
+                    waiting.append(await self._submit(record, caller, budget.deadline))
+        self._at(budget.deadline, waiting)
         self._start()
-        report.outcomes.extend(await asyncio.gather(*waiting))
+        try:
+            outcomes = await asyncio.gather(*(pending.outcome for pending in waiting))
+        except asyncio.CancelledError:
+            for pending in waiting:
+                pending.outcome.cancel()  # the pump skips what is done
+            raise
+        report.outcomes.extend(outcomes)
         report.request_charge = sum(outcome.request_charge for outcome in report.outcomes)
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
         report.outcomes.sort(key=lambda outcome: outcome.index)
         return report
 
     async def close(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
+        """Stop: batches in flight are cancelled, and every operation still waiting gets a
+        `retry` outcome (its message is delivered again)."""
+        self._closed = True
+        tasks = [task for task in (self._pump, *self._sends) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
-            self._pump = None
+                await task
+        self._pump = None
+        for key in list(self._keys.values()):
+            for pending in key.pending:
+                _resolve(pending, OutcomeKind.RETRY, reason="not sent: the bulk executor closed")
+        self._keys.clear()
 
     # --- queueing -------------------------------------------------------------------------
 
-    async def _know(self, partition_key: str) -> None:
-        if partition_key not in self._keys:
+    async def _key(self, partition_key: str) -> _KeyQueue:
+        key = self._keys.get(partition_key)
+        if key is None:
             range_id = await self.ranges.range_of(partition_key)
-            self._keys.setdefault(partition_key, _KeyQueue(partition_key, range_id))
+            self._forget_old_partitions()
+            key = self._keys.get(partition_key)  # another caller may have made it meanwhile
+            if key is None:
+                key = self._keys[partition_key] = _KeyQueue(partition_key, self._range(range_id))
+                key.partition.keys += 1
+        return key
 
-    def _submit(self, record: Record, caller: object, deadline: float) -> asyncio.Future[Outcome]:
+    async def _submit(self, record: Record, caller: object, deadline: float) -> _Pending:
+        key = await self._key(record.partition_key)
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        key = self._keys[record.partition_key]
         pending = _Pending(
             record=record,
             caller=caller,
@@ -205,9 +247,19 @@ class BulkExecutor:
             trace=telemetry.current_span_context(),
         )
         key.pending.append(pending)
-        key.earliest_deadline = min(key.earliest_deadline, deadline)
-        self._wakeup.set()
-        return future
+        if key.waiting_until is not None and len(key.pending) >= key.max_operations:
+            key.waiting_until, key.scheduled = None, False  # a full batch need not linger
+        self._schedule(key)
+        return pending
+
+    def _forget_old_partitions(self) -> None:
+        """After a split, windows of partitions that no longer exist go once they are idle."""
+        current = self.ranges.range_ids()
+        if current is None:
+            return
+        for range_id, partition in list(self._ranges.items()):
+            if range_id not in current and not partition.keys and not partition.in_flight:
+                del self._ranges[range_id]
 
     def _range(self, range_id: str) -> _Range:
         if range_id not in self._ranges:
@@ -217,8 +269,26 @@ class BulkExecutor:
                 maximum=options.max_concurrency,
                 fixed=options.fixed_concurrency,
             )
-            self._ranges[range_id] = _Range(limit)
+            self._ranges[range_id] = _Range(range_id, limit)
         return self._ranges[range_id]
+
+    def _schedule(self, key: _KeyQueue) -> None:
+        """Put `key` at the end of its partition's ready queue, if it has work and may send."""
+        if key.scheduled or key.busy:
+            return
+        if not key.pending:
+            if self._keys.get(key.partition_key) is key:  # idle: forgotten until it has work
+                del self._keys[key.partition_key]
+                key.partition.keys -= 1
+            return
+        key.scheduled = True
+        key.partition.ready.append(key)
+        self._wakeup.set()
+
+    def _at(self, when: float, what: _KeyQueue | list[_Pending] | None) -> None:
+        """Wake at `when`: for a key (linger, back-off), callers' deadlines, or a pause's end."""
+        heapq.heappush(self._timers, (when, next(self._sequence), what))
+        self._wakeup.set()
 
     def _start(self) -> None:
         if self._pump is None or self._pump.done():
@@ -230,92 +300,128 @@ class BulkExecutor:
     async def _run(self) -> None:
         while True:
             self._wakeup.clear()
-            wait = self._dispatch_ready(self.clock())
+            now = self.clock()
+            self._fire_timers(now)
+            self._dispatch_ready(now)
+            wait = self._timers[0][0] - self.clock() if self._timers else None
             if wait is None:
                 await self._wakeup.wait()
-            else:
+            elif wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)
 
-    def _dispatch_ready(self, now: float) -> float | None:
-        """Send every batch that may go now; the seconds until the next one may, or None."""
-        soonest: float | None = None
-        for key in list(self._keys.values()):
-            self._expire(key, now)
-            if key.busy or not key.pending:
-                continue
-            partition = self._range(key.range_id)
-            blocked_until = max(key.not_before, partition.paused_until)
-            if blocked_until > now:
-                soonest = min(soonest or blocked_until - now, blocked_until - now)
-                continue
-            if partition.in_flight >= partition.limit.slots:
-                continue  # a finishing batch wakes the pump
-            batch, full = self._next_batch(key)
-            waited = now - key.pending[0].enqueued_at
-            if not full and waited < self.options.linger_seconds:
-                remaining = self.options.linger_seconds - waited
-                soonest = min(soonest or remaining, remaining)
-                continue
-            for pending in batch:
-                key.pending.popleft()
-                pending.attempts += 1
-            key.busy = True
-            partition.in_flight += 1
-            asyncio.get_running_loop().create_task(self._send(key, partition, batch))
-        return soonest
+    def _fire_timers(self, now: float) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            when, _, what = heapq.heappop(self._timers)
+            if isinstance(what, list):
+                self._expire(what, now)
+            elif isinstance(what, _KeyQueue) and what.waiting_until == when:
+                what.waiting_until, what.scheduled = None, False
+                self._schedule(what)
 
-    def _next_batch(self, key: _KeyQueue) -> tuple[list[_Pending], bool]:
-        """The operations the next batch of `key` would hold, and whether it is full."""
+    def _dispatch_ready(self, now: float) -> None:
+        """Send what may go now: each partition serves its ready keys in turn while it has free
+        slots; a key that must wait leaves the queue for a timer."""
+        for partition in list(self._ranges.values()):
+            if partition.paused_until > now:
+                continue  # a timer at the pause's end wakes the pump
+            turns = len(partition.ready)
+            while turns and partition.ready and partition.in_flight < partition.limit.slots:
+                turns -= 1
+                key = partition.ready.popleft()
+                key.scheduled = False
+                self._serve(key, partition, now)
+
+    def _serve(self, key: _KeyQueue, partition: _Range, now: float) -> None:
+        batch, full = self._take_batch(key)
+        if not batch:
+            self._schedule(key)  # forgets it
+            return
+        wait_until = max(key.not_before, batch[0].enqueued_at + self.options.linger_seconds)
+        if key.not_before > now or (not full and wait_until > now):
+            key.pending.extendleft(reversed(batch))
+            key.scheduled, key.waiting_until = True, wait_until
+            self._at(wait_until, key)
+            return
+        for pending in batch:
+            pending.attempts += 1
+            pending.in_flight = True
+        key.busy = True
+        partition.in_flight += 1
+        epoch = partition.limit.epoch
+        task = asyncio.get_running_loop().create_task(self._send(key, partition, batch, epoch))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def _take_batch(self, key: _KeyQueue) -> tuple[list[_Pending], bool]:
+        """The next batch of `key`, taken off its queue (withdrawn operations dropped), and
+        whether it is full."""
         batch: list[_Pending] = []
         size = 0
-        for pending in key.pending:
-            if len(batch) == key.max_operations or (
-                batch and size + pending.record.size > MAX_BATCH_BYTES
-            ):
+        while key.pending and len(batch) < key.max_operations:
+            pending = key.pending[0]
+            if pending.outcome.done():
+                key.pending.popleft()
+                continue
+            if batch and size + pending.record.size > MAX_BATCH_BYTES:
                 return batch, True
-            batch.append(pending)
+            batch.append(key.pending.popleft())
             size += pending.record.size
         return batch, len(batch) == key.max_operations
 
-    def _expire(self, key: _KeyQueue, now: float) -> None:
-        """Operations whose caller's budget ran out leave with a `retry` outcome; one never sent
-        says so. (A queue is scanned only once its earliest deadline has passed.)"""
-        if key.busy or key.earliest_deadline > now:
-            return
-        alive = deque(p for p in key.pending if p.deadline > now)
-        last = error_summary(key.last_error) if key.last_error else "none"
-        for pending in key.pending:
-            if pending.deadline <= now:
-                why = NOT_ATTEMPTED if pending.attempts == 0 else "retry budget exhausted"
-                reason = f"{why}; last error: {last}"
-                _resolve(pending, OutcomeKind.RETRY, reason=reason, error=key.last_error)
-        key.pending = alive
-        key.earliest_deadline = min((p.deadline for p in alive), default=float("inf"))
+    def _expire(self, callers: list[_Pending], now: float) -> None:
+        """A caller's deadline: its operations still waiting get `retry`, saying why. One in
+        flight is settled by its batch's answer, which the client's timeout bounds: reporting
+        it unwritten while it is being written would only have the message delivered again."""
+        for pending in callers:
+            if pending.outcome.done() or pending.in_flight:
+                continue
+            key = self._keys.get(pending.record.partition_key)
+            last = key.last_error if key is not None else None
+            _resolve(pending, OutcomeKind.RETRY, reason=_expiry_reason(pending, last), error=last)
 
     # --- sending --------------------------------------------------------------------------
 
-    async def _send(self, key: _KeyQueue, partition: _Range, batch: list[_Pending]) -> None:
+    async def _send(
+        self, key: _KeyQueue, partition: _Range, batch: list[_Pending], epoch: int
+    ) -> None:
+        """Send one batch and settle it; whatever goes wrong in handling it, every operation of
+        the batch gets an outcome."""
+        try:
+            await self._send_and_settle(key, partition, batch, epoch)
+        except BaseException as error:
+            reason = f"its batch could not be handled: {error_summary(error)}"
+            for pending in batch:
+                _resolve(pending, OutcomeKind.RETRY, reason=reason, error=error)
+            if not isinstance(error, Exception):
+                raise
+            logger.exception("A bulk batch of %s failed in handling", key.partition.range_id)
+        finally:
+            for pending in batch:
+                pending.in_flight = False
+            key.busy = False
+            partition.in_flight -= 1
+            self._schedule(key)
+            self._wakeup.set()
+
+    async def _send_and_settle(
+        self, key: _KeyQueue, partition: _Range, batch: list[_Pending], epoch: int
+    ) -> None:
         self.stats.batches += 1
         metrics.record_batch(len(batch))
         links = [pending.trace for pending in batch if pending.trace is not None]
         attributes: telemetry.Attributes = {
             "catalog.ingest.batch.operations": len(batch),
-            "catalog.ingest.partition_key_range": key.range_id,
+            "catalog.ingest.partition_key_range": partition.range_id,
         }
         with telemetry.charged_span("bulk batch", attributes=attributes, links=links) as span:
-            try:
-                failure = await self._execute(key, batch)
-                self._share_charge(batch, span.meter.total)  # before any outcome is settled
-                if failure is None:
-                    self._written(key, partition, batch)
-                else:
-                    span.set("error.type", type(failure).__name__)
-                    self._failed(key, partition, batch, failure)
-            finally:
-                key.busy = False
-                partition.in_flight -= 1
-                self._wakeup.set()
+            failure = await self._execute(key, batch)
+            self._share_charge(batch, span.meter.total)  # before any outcome is settled
+            if failure is None:
+                self._written(key, partition, batch)
+            else:
+                span.set("error.type", type(failure).__name__)
+                self._failed(key, partition, batch, failure, epoch)
 
     async def _execute(self, key: _KeyQueue, batch: list[_Pending]) -> BaseException | None:
         """Send the batch; the error it met, or None once it is written."""
@@ -345,14 +451,19 @@ class BulkExecutor:
             pending.request_charge += charge / len(batch)
 
     def _failed(
-        self, key: _KeyQueue, partition: _Range, batch: list[_Pending], error: BaseException
+        self,
+        key: _KeyQueue,
+        partition: _Range,
+        batch: list[_Pending],
+        error: BaseException,
+        epoch: int,
     ) -> None:
         action = decide(error, len(batch))
         key.last_error = error
         metrics.count_if_timeout(error)
         requeue = batch
         if action is Action.WAIT_AND_RETRY:
-            self._wait(key, partition, error)
+            self._wait(key, partition, error, epoch)
         elif action is Action.REJECT_FAILED_OPERATION:
             assert isinstance(error, CosmosBatchOperationError)
             failed = batch[error.error_index]
@@ -368,7 +479,22 @@ class BulkExecutor:
         else:
             self._give_up(key, batch, error)
             requeue = []
-        key.pending.extendleft(reversed(requeue))
+        self._requeue(key, requeue, error)
+
+    def _requeue(self, key: _KeyQueue, batch: list[_Pending], error: BaseException) -> None:
+        """Back to the front of the key's queue, but for records whose caller's deadline passed
+        while their batch was out: their deadline's timer has fired, so they end here."""
+        now = self.clock()
+        alive = []
+        for pending in batch:
+            if pending.outcome.done():
+                continue
+            if pending.deadline <= now:
+                reason = _expiry_reason(pending, error)
+                _resolve(pending, OutcomeKind.RETRY, reason=reason, error=error)
+            else:
+                alive.append(pending)
+        key.pending.extendleft(reversed(alive))
 
     def _give_up(self, key: _KeyQueue, batch: list[_Pending], error: BaseException) -> None:
         """A batch failed for good: its records are retried with the message, and so are the
@@ -382,15 +508,37 @@ class BulkExecutor:
         for pending in later:
             _resolve(pending, OutcomeKind.RETRY, reason=reason, error=error)
 
-    def _wait(self, key: _KeyQueue, partition: _Range, error: BaseException) -> None:
+    def _wait(self, key: _KeyQueue, partition: _Range, error: BaseException, epoch: int) -> None:
         now = self.clock()
         if isinstance(error, COSMOS_ERRORS) and error.status_code == THROTTLED:
             self.stats.throttled += 1
-            partition.limit.on_throttled()
-            partition.paused_until = max(partition.paused_until, now + cosmos_retry_after(error))
+            metrics.count_throttled(partition.range_id)
+            if partition.limit.on_throttled(epoch):
+                metrics.record_window(partition.range_id, partition.limit.window)
+            pause_ends = now + cosmos_retry_after(error)
+            if pause_ends > partition.paused_until:
+                partition.paused_until = pause_ends
+                metrics.record_pause(partition.range_id, pause_ends - now)
+                self._at(pause_ends, None)
         else:
             key.not_before = now + self.backoff.delay(key.failures)
             key.failures += 1
+
+
+def _too_large(record: Record) -> Outcome:
+    return Outcome(
+        index=record.index, kind=OutcomeKind.REJECTED, status=413, reason="item is larger than 2 MB"
+    )
+
+
+def _expiry_reason(pending: _Pending, last_error: BaseException | None) -> str:
+    """Why a record's budget ran out, as it really happened."""
+    last = f"; last error: {error_summary(last_error)}" if last_error is not None else ""
+    if pending.attempts:
+        return f"retry budget exhausted after {pending.attempts} attempts{last}"
+    if last_error is None:
+        return "not sent within the retry budget: its partition was busy (throttled or full)"
+    return f"not sent within the retry budget{last}"
 
 
 def _resolve(
@@ -413,22 +561,18 @@ def _resolve(
         pending.outcome.set_result(outcome)
 
 
-_executors: dict[asyncio.AbstractEventLoop, BulkExecutor] = {}
+async def _build_executor() -> BulkExecutor:
+    settings = get_settings()
+    options = ExecutorOptions(
+        max_concurrency=settings.bulk_max_concurrency,
+        initial_concurrency=min(settings.bulk_initial_concurrency, settings.bulk_max_concurrency),
+        linger_seconds=settings.bulk_linger_ms / 1000,
+    )
+    container = await bulk_products_container()
+    return BulkExecutor(container, options=options, ranges=FeedRanges(container))
 
 
 async def shared_executor() -> BulkExecutor:
-    """The process's executor (one per event loop), built on first use from the settings."""
-    loop = asyncio.get_running_loop()
-    if loop not in _executors:
-        settings = get_settings()
-        options = ExecutorOptions(
-            max_concurrency=settings.bulk_max_concurrency,
-            initial_concurrency=min(
-                settings.bulk_initial_concurrency, settings.bulk_max_concurrency
-            ),
-            linger_seconds=settings.bulk_linger_ms / 1000,
-        )
-        container = await bulk_products_container()
-        bulk = BulkExecutor(container, options=options, ranges=FeedRanges(container))
-        _executors.setdefault(loop, bulk)
-    return _executors[loop]
+    """The process's executor (one per event loop), built on first use from the settings and
+    kept with the Cosmos clients it writes through: discarding or closing them closes it."""
+    return await attached("bulk executor", _build_executor)

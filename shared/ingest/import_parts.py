@@ -23,6 +23,7 @@ from shared.ingest.messages import IngestMessage
 from shared.ingest.progress import ImportProgress, ImportState, PartCount
 from shared.ingest.retries import RetryBudget
 from shared.platform import metrics
+from shared.platform.errors import is_store_missing
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ def _pending_for(state: ImportProgress) -> float:
 async def _read(part: ImportPart, budget: RetryBudget) -> ImportProgress | None:
     try:
         return await budget.call(lambda: progress.read_progress(import_id=part.import_id))
-    except CosmosResourceNotFoundError:
+    except CosmosResourceNotFoundError as error:
+        if is_store_missing(error):  # the imports container is gone, not the import
+            raise
         return None
 
 

@@ -4,6 +4,8 @@ executor can keep one congestion window per physical partition, as Cosmos DB met
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from azure.cosmos.aio import ContainerProxy
@@ -13,11 +15,16 @@ from shared.platform.errors import COSMOS_ERRORS, TRANSIENT_EXCEPTIONS
 logger = logging.getLogger(__name__)
 
 ONLY_RANGE = "0"
+REFRESH_SECONDS = 30.0
 RANGE_READ_ERRORS: tuple[type[BaseException], ...] = (*COSMOS_ERRORS, *TRANSIENT_EXCEPTIONS)
 
 
 class RangeLookup(Protocol):
     async def range_of(self, partition_key: str) -> str: ...
+
+    def range_ids(self) -> frozenset[str] | None:
+        """The physical partitions as last read (None: not known); changes after a split."""
+        ...
 
 
 class OneRange:
@@ -26,30 +33,52 @@ class OneRange:
     async def range_of(self, partition_key: str) -> str:
         return ONLY_RANGE
 
+    def range_ids(self) -> frozenset[str] | None:
+        return frozenset({ONLY_RANGE})
+
+
+def range_id(feed_range: dict[str, Any]) -> str:
+    """A physical partition's id: the effective partition keys it spans, which no split reuses."""
+    bounds = feed_range.get("Range", {})
+    return f"{bounds.get('min', '')}-{bounds.get('max', '')}"
+
 
 class FeedRanges:
-    """The container's feed ranges, read once, and each partition key's range, cached."""
+    """The container's feed ranges, read again every REFRESH_SECONDS (so that after a split
+    keys find their new physical partitions), and a key's range found when it is asked for: a
+    key is looked up when it gets work, so nothing is kept per key."""
 
-    def __init__(self, container: ContainerProxy) -> None:
+    def __init__(
+        self, container: ContainerProxy, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.container = container
+        self.clock = clock
         self._ranges: list[dict[str, Any]] | None = None
-        self._known: dict[str, str] = {}
+        self._read_at = float("-inf")
+
+    def range_ids(self) -> frozenset[str] | None:
+        if self._ranges is None:
+            return None
+        if len(self._ranges) <= 1:
+            return frozenset({ONLY_RANGE})
+        return frozenset(range_id(feed_range) for feed_range in self._ranges)
 
     async def range_of(self, partition_key: str) -> str:
-        if partition_key not in self._known:
-            self._known[partition_key] = await self._look_up(partition_key)
-        return self._known[partition_key]
-
-    async def _look_up(self, partition_key: str) -> str:
         try:
-            if self._ranges is None:
-                self._ranges = [r async for r in self.container.read_feed_ranges()]
-            if len(self._ranges) <= 1:
+            ranges = await self._current()
+            if len(ranges) <= 1:
                 return ONLY_RANGE
             key_range = await self.container.feed_range_from_partition_key(partition_key)
-            for index, candidate in enumerate(self._ranges):
+            for candidate in ranges:
                 if await self.container.is_feed_range_subset(candidate, key_range):
-                    return str(index)
+                    return range_id(candidate)
         except RANGE_READ_ERRORS as error:
             logger.warning("Partition key ranges unavailable (%s); one window for all", error)
         return ONLY_RANGE
+
+    async def _current(self) -> list[dict[str, Any]]:
+        if self._ranges is None or self.clock() - self._read_at >= REFRESH_SECONDS:
+            refresh = self._ranges is not None
+            self._ranges = [r async for r in self.container.read_feed_ranges(force_refresh=refresh)]
+            self._read_at = self.clock()
+        return self._ranges

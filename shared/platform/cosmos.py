@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline import PipelineResponse
@@ -31,6 +32,10 @@ PRODUCTS_PARTITION_KEY = "/categoryId"
 IMPORTS_PARTITION_KEY = "/importId"
 
 
+class Closable(Protocol):
+    async def close(self) -> None: ...
+
+
 @dataclass
 class _Clients:
     client: CosmosClient
@@ -38,8 +43,14 @@ class _Clients:
     products: ContainerProxy
     imports: ContainerProxy
     bulk_client: CosmosClient | None = None
+    # What upper layers built on these clients (the bulk executor): discarded and closed with
+    # them, so that nothing keeps using a client that was replaced.
+    attachments: dict[str, Closable] = field(default_factory=dict)
+    attaching: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def close(self) -> None:
+        for attachment in self.attachments.values():
+            await attachment.close()
         await self.client.close()
         if self.bulk_client is not None:
             await self.bulk_client.close()
@@ -150,6 +161,19 @@ async def bulk_products_container() -> ContainerProxy:
     settings = get_settings()
     database = clients.bulk_client.get_database_client(settings.cosmos_database)
     return database.get_container_client(settings.cosmos_container)
+
+
+async def attached[T: Closable](name: str, build: Callable[[], Awaitable[T]]) -> T:
+    """The value `name` built on the current clients, built once by `build` (under a lock) and
+    reused until the clients are discarded or closed, which close it too."""
+    clients = await _current()
+    found = clients.attachments.get(name)
+    if found is None:
+        async with clients.attaching:
+            found = clients.attachments.get(name)
+            if found is None:
+                found = clients.attachments[name] = await build()
+    return cast(T, found)
 
 
 async def database() -> DatabaseProxy:

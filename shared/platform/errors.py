@@ -156,6 +156,18 @@ def request_charge_of(headers: Mapping[str, str] | None) -> float:
         return 0.0
 
 
+def is_store_missing(error: BaseException | None) -> bool:
+    """Whether Cosmos DB said the database or container does not exist (404, substatus 1003):
+    clients built for it must be built again once it is re-created."""
+    if not isinstance(error, COSMOS_ERRORS) or error.status_code != 404:
+        return False
+    substatus = getattr(error, "sub_status", None)
+    headers = getattr(error, "headers", None) or {}
+    return str(substatus) == OWNER_RESOURCE_NOT_FOUND or (
+        headers.get("x-ms-substatus") == OWNER_RESOURCE_NOT_FOUND
+    )
+
+
 def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> ServiceError:
     """The service error a client should see for a Cosmos status (of a request or operation)."""
     translated: ServiceError

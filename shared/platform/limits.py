@@ -12,9 +12,9 @@ MAX_ITEM_BYTES: Final = 2 * 1024 * 1024
 MAX_REQUEST_BYTES: Final = 100 * 1024 * 1024
 # The largest import request: what one request is taken in within HTTP_TIMEOUT_SECONDS on a
 # small instance (README, Limits; `make bench` measures it).
-MAX_IMPORT_BYTES: Final = 32 * 1024 * 1024
+MAX_IMPORT_BYTES: Final = 16 * 1024 * 1024
 # And at most this many records in it: a body of tiny records costs per record, not per byte.
-MAX_IMPORT_RECORDS: Final = 500_000
+MAX_IMPORT_RECORDS: Final = 250_000
 
 JSON_MEDIA_TYPE: Final = "application/json"
 NDJSON_MEDIA_TYPE: Final = "application/x-ndjson"

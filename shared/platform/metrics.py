@@ -103,3 +103,25 @@ def record_import_duration(seconds: float) -> None:
     """An import finished: seconds from its start to its last part counted."""
     if (recorded := instruments()) is not None:
         recorded.import_duration.record(seconds)
+
+
+def _partition(range_id: str) -> dict[str, str]:
+    return {"catalog.ingest.partition_key_range": range_id}
+
+
+def record_window(range_id: str, window: float) -> None:
+    """A physical partition's congestion window, after it was reduced."""
+    if (recorded := instruments()) is not None:
+        recorded.congestion_window.record(window, _partition(range_id))
+
+
+def count_throttled(range_id: str) -> None:
+    """A bulk batch throttled (429) in a physical partition."""
+    if (recorded := instruments()) is not None:
+        recorded.throttled_batches.add(1, _partition(range_id))
+
+
+def record_pause(range_id: str, seconds: float) -> None:
+    """A physical partition paused for the retry-after Cosmos DB gave."""
+    if (recorded := instruments()) is not None:
+        recorded.partition_pauses.record(seconds, _partition(range_id))

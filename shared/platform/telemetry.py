@@ -60,6 +60,9 @@ class Instruments:
     batch_operations: Histogram
     messages_retried: Counter
     import_duration: Histogram
+    congestion_window: Histogram
+    throttled_batches: Counter
+    partition_pauses: Histogram
 
 
 _instruments: Instruments | None = None
@@ -163,6 +166,21 @@ def install(
             "catalog.import.duration",
             unit="s",
             description="From an import's start to its last part counted",
+        ),
+        congestion_window=meter.create_histogram(
+            "catalog.ingest.congestion.window",
+            unit="{batch}",
+            description="Batches a physical partition may have in flight, after a reduction",
+        ),
+        throttled_batches=meter.create_counter(
+            "catalog.ingest.batches.throttled",
+            unit="{batch}",
+            description="Bulk batches Cosmos DB answered with 429",
+        ),
+        partition_pauses=meter.create_histogram(
+            "catalog.ingest.partition.pause",
+            unit="s",
+            description="How long a physical partition paused for a retry-after",
         ),
     )
     return _instruments

@@ -87,6 +87,9 @@ def throttled_host(stack: LocalStack, cosmos: CosmosClient) -> Iterator[tuple[st
         **stack.host_environment(),
         "COSMOS_DATABASE": database,
         "INGEST_QUEUE": unique("ingest"),
+        # The service's own budget, not the suite's short one: this is about exact counts
+        # under throttling, and 2 s a delivery would leave records to the last delivery.
+        "WRITER_RETRY_BUDGET_SECONDS": "30",
     }
     host = Service(
         "devhost-throttled",
@@ -146,6 +149,6 @@ def test_each_physical_partition_gets_its_own_window(
             return bulk.partitions_in_use(), [o.kind for o in report.outcomes]
 
     ranges, kinds = asyncio.run(write())
-    assert ranges == {"0", "1"}
+    assert len(ranges) == 2  # one window per physical partition
     assert kinds == [OutcomeKind.WRITTEN] * len(products)
     cosmos.delete_database(database)

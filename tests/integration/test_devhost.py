@@ -1,10 +1,14 @@
 """Second development hosts beside the session's: one whose Cosmos endpoint does not answer, one
-whose endpoint hangs, one that loses its database, one stopped while a request is in flight, and
-a fresh one whose peak memory a large body is measured against."""
+whose endpoint hangs, one that loses its database, one stopped while a request is in flight, a
+fresh one whose peak memory a large body is measured against, and one with a 2-second queue lease
+whose queue function takes longer than that."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
+import signal
 import socket
 import sys
 import threading
@@ -20,7 +24,7 @@ from devtools.devhost.http_server import MAX_REQUEST_BYTES
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.platform.settings import Settings
 from tests.factories import product_json, unique
-from tests.integration.conftest import Emulator, wait_for
+from tests.integration.conftest import Emulator, Queues, wait_for
 
 
 def closed_port() -> int:
@@ -187,3 +191,93 @@ def test_a_body_at_the_host_limit_is_held_at_most_twice_by_the_host(
     assert response.status_code == 413  # the app's own limit, after the worker received it all
     assert response.headers["content-type"].startswith("application/problem+json")
     assert peak_rss_bytes(pid) - before < 2 * len(body) + 32 * 1024 * 1024
+
+
+LEASES_APP = Path(__file__).parent / "apps" / "leases"
+TEST_LEASE_SECONDS = 2
+
+
+@pytest.fixture
+def leases_host(stack: LocalStack) -> Iterator[tuple[Service, str]]:
+    """A development host running the leases app with a 2-second lease (the host's is 10
+    minutes), on a queue of its own: the host and the queue's name."""
+    queue = unique("leases")
+    command = [sys.executable, "-m", "devtools.devhost", "--port", "0", "--root", str(LEASES_APP)]
+    env = {
+        "AzureWebJobsStorage": stack.storage_connection,
+        "LEASES_QUEUE": queue,
+        "DEVHOST_QUEUE_LEASE_SECONDS": str(TEST_LEASE_SECONDS),
+    }
+    host = Service("devhost-leases", command, r"listening on (http://\S+)", env)
+    host.start()
+    yield host, queue
+    host.stop()
+
+
+def log_lines(host: Service, text: str) -> list[str]:
+    return [line for line in host.log_path.read_text().splitlines() if text in line]
+
+
+def invocation_taking(seconds: float) -> str:
+    """A message for the leases app: how long its invocation takes, base64 as the host reads it."""
+    return base64.b64encode(str(seconds).encode()).decode()
+
+
+def test_a_message_stays_invisible_while_an_invocation_longer_than_its_lease_runs(
+    leases_host: tuple[Service, str], queues: Queues
+) -> None:
+    host, queue = leases_host
+    client = queues.client(queue)
+    sent = client.send_message(invocation_taking(5))
+    started = f"message {sent.id} started"
+    wait_for(lambda: log_lines(host, started), timeout=30, what="the invocation to start")
+    seen_by_another_receiver: list[str] = []
+
+    def done_while_another_receiver_polls() -> bool:
+        seen_by_another_receiver.extend(m.id for m in client.receive_messages(visibility_timeout=1))
+        return bool(log_lines(host, f"message {sent.id} done"))
+
+    wait_for(done_while_another_receiver_polls, timeout=30, what="the invocation to end")
+    assert seen_by_another_receiver == []
+    time.sleep(TEST_LEASE_SECONDS + 1)  # a message kept with a stale pop receipt would be back
+    assert client.get_queue_properties().approximate_message_count == 0
+    (line,) = log_lines(host, started)
+    assert line.endswith("on dequeue 1")
+
+
+def test_a_message_whose_host_dies_mid_invocation_is_delivered_again_after_its_lease(
+    leases_host: tuple[Service, str], queues: Queues
+) -> None:
+    host, queue = leases_host
+    client = queues.client(queue)
+    sent = client.send_message(invocation_taking(600))
+    started = f"message {sent.id} started"
+    wait_for(lambda: log_lines(host, started), timeout=30, what="the invocation to start")
+    assert host.process is not None
+    os.killpg(host.process.pid, signal.SIGKILL)  # no graceful end: nothing deletes or releases
+    host.process.wait()
+    again = wait_for(
+        lambda: list(client.receive_messages(visibility_timeout=30)),
+        timeout=10 * TEST_LEASE_SECONDS,
+        what="the message to be visible again",
+    )
+    assert [(m.id, m.dequeue_count) for m in again] == [(sent.id, 2)]
+    client.delete_message(again[0])
+
+
+def test_a_message_that_is_not_base64_goes_to_poison_after_one_dequeue(
+    leases_host: tuple[Service, str], queues: Queues
+) -> None:
+    host, queue = leases_host
+    content = f"{{not base64 {unique('raw')}}}"
+    sent = queues.client(queue).send_message(content)
+    poisoned = wait_for(
+        lambda: queues.drain(f"{queue}-poison", decode=False),
+        timeout=30,  # a release would hide it for host.json's visibilityTimeout of a minute
+        what="the undecodable message in the poison queue",
+    )
+    assert poisoned == [content]  # as it was sent: never decoded
+    assert log_lines(
+        host, f"Message {sent.id} moved to {queue}-poison: not valid base64, on dequeue 1"
+    )
+    assert not log_lines(host, f"message {sent.id} started")

@@ -5,7 +5,13 @@ from datetime import timedelta
 import azure.functions as func
 import pytest
 
-from devtools.devhost.config import HostConfigError, QueueOptions, apply_overrides, parse_timespan
+from devtools.devhost.config import (
+    HostConfigError,
+    QueueOptions,
+    apply_overrides,
+    parse_timespan,
+    queue_lease,
+)
 from devtools.devhost.functions import FunctionMetadata, index_functions, route_pattern
 
 
@@ -53,6 +59,19 @@ def test_queue_options_default_like_the_host() -> None:
 def test_unknown_message_encoding_is_refused() -> None:
     with pytest.raises(HostConfigError):
         QueueOptions.from_host_json({"messageEncoding": "utf16"})
+
+
+def test_a_message_is_leased_for_the_host_s_ten_minutes_unless_the_devhost_is_told() -> None:
+    assert QueueOptions().lease == queue_lease({}) == timedelta(minutes=10)
+    assert queue_lease({"DEVHOST_QUEUE_LEASE_SECONDS": "2"}) == timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("value", ["1", "1.5", "-2", "ten", "604801"])
+def test_a_lease_the_storage_service_would_refuse_stops_start_up_naming_the_variable(
+    value: str,
+) -> None:
+    with pytest.raises(HostConfigError, match="DEVHOST_QUEUE_LEASE_SECONDS"):
+        queue_lease({"DEVHOST_QUEUE_LEASE_SECONDS": value})
 
 
 def test_environment_overrides_host_json_settings() -> None:

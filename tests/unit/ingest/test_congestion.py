@@ -52,3 +52,16 @@ def test_a_fixed_window_does_not_adapt() -> None:
 def test_an_initial_size_outside_the_bounds_is_refused() -> None:
     with pytest.raises(ValueError):
         ConcurrencyLimit(initial=0, maximum=4)
+
+
+def test_batches_throttled_together_halve_the_window_once() -> None:
+    limit = ConcurrencyLimit(initial=16, maximum=16)
+    sent_in = limit.epoch
+    reductions = [limit.on_throttled(sent_in) for _ in range(16)]
+    assert reductions.count(True) == 1 and limit.window == 8
+
+
+def test_a_batch_sent_after_a_reduction_may_reduce_again() -> None:
+    limit = ConcurrencyLimit(initial=16, maximum=16)
+    limit.on_throttled(limit.epoch)
+    assert limit.on_throttled(limit.epoch) and limit.window == 4

@@ -237,3 +237,26 @@ def test_a_counted_part_sends_no_reject(monkeypatch: pytest.MonkeyPatch) -> None
     recorder.install(monkeypatch)
     summary = ingest(part_message(product_json()))
     assert summary.part_count is PartCount.COUNTED and recorder.sent == []
+
+
+def test_a_missing_container_makes_the_next_delivery_rebuild_the_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    missing = http_error(404)
+    missing.headers = {"x-ms-substatus": "1003"}
+    retry = Outcome(index=0, kind=OutcomeKind.RETRY, reason="Cosmos DB status 404", error=missing)
+    Recorder(outcome=retry).install(monkeypatch)
+    discarded: list[bool] = []
+    monkeypatch.setattr(consumer.cosmos, "discard_clients", lambda: discarded.append(True))
+    with pytest.raises(consumer.RetryLater):
+        ingest(part_message(product_json()))
+    assert discarded == [True]
+
+
+def test_an_ordinary_transient_failure_keeps_the_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    Recorder(outcome=RETRY).install(monkeypatch)
+    discarded: list[bool] = []
+    monkeypatch.setattr(consumer.cosmos, "discard_clients", lambda: discarded.append(True))
+    with pytest.raises(consumer.RetryLater):
+        ingest(part_message(product_json()))
+    assert discarded == []

@@ -230,7 +230,7 @@ def test_records_never_sent_after_a_batch_failed_for_good_say_they_were_not_atte
     assert all(o.error is not None and o.error.status_code == 500 for o in report.outcomes)
 
 
-def test_records_whose_budget_ran_out_before_they_were_sent_say_they_were_not_attempted() -> None:
+def test_records_whose_budget_ran_out_before_they_were_sent_say_they_were_not_sent() -> None:
     def always_unavailable(*_: Any) -> None:
         raise http_error(503)
 
@@ -239,7 +239,7 @@ def test_records_whose_budget_ran_out_before_they_were_sent_say_they_were_not_at
     )
     reasons = [outcome.reason or "" for outcome in report.outcomes]
     assert all(reason.startswith("retry budget exhausted") for reason in reasons[:100])
-    assert all(reason.startswith("not attempted") for reason in reasons[100:])
+    assert all(reason.startswith("not sent within the retry budget") for reason in reasons[100:])
     assert all("503" in reason for reason in reasons)
 
 
@@ -366,3 +366,212 @@ def test_a_batch_that_timed_out_is_counted_as_a_timeout_and_sent_again(captured:
     assert kinds(report) == [OutcomeKind.WRITTEN]
     (timeouts,) = captured.points("catalog.cosmos.transient_failures")
     assert timeouts.attributes["error.type"] == "timeout" and timeouts.value == 1
+
+
+# --- a long life: cost, fairness, congestion events, deadlines, failures, shutdown ---------
+
+
+def test_keys_are_forgotten_once_their_work_is_done() -> None:
+    container = ScriptedContainer()
+    bulk = executor(container, linger_seconds=0.0)
+
+    async def many_keys() -> int:
+        records = [record(n, category=f"k{n}") for n in range(5000)]
+        await bulk.write(records, budget=RetryBudget(seconds=10))
+        await asyncio.sleep(0)
+        active = bulk.active_keys
+        await bulk.close()
+        return active
+
+    assert asyncio.run(many_keys()) == 0
+    assert len(container.calls) == 5000
+
+
+def test_a_cold_key_waits_at_most_one_round_behind_a_hot_one() -> None:
+    order: list[str] = []
+
+    def note(partition_key: str, _: Any) -> None:
+        order.append(partition_key)
+
+    bulk = executor(ScriptedContainer(note), linger_seconds=0.0, max_concurrency=1)
+
+    async def hot_then_cold() -> None:
+        hot = asyncio.create_task(
+            bulk.write([record(n, category="hot") for n in range(1000)], budget=RetryBudget(5))
+        )
+        await asyncio.sleep(0.01)
+        await bulk.write([record(0, category="cold")], budget=RetryBudget(5))
+        await hot
+        await bulk.close()
+
+    asyncio.run(hot_then_cold())
+    assert order.index("cold") <= 3  # the batch in flight, maybe one more, then its turn
+
+
+def test_sixteen_batches_throttled_together_halve_the_window_once() -> None:
+    throttled: set[str] = set()
+
+    def throttle_each_key_once(partition_key: str, _: Any) -> None:
+        if partition_key not in throttled:
+            throttled.add(partition_key)
+            raise http_error(429, retry_after_ms=10)
+
+    bulk = executor(
+        ScriptedContainer(throttle_each_key_once),
+        linger_seconds=0.0,
+        initial_concurrency=16,
+        max_concurrency=16,
+    )
+
+    async def sixteen_keys() -> float:
+        slow = SlowStart(bulk)
+        async with asyncio.timeout(5):
+            records = [record(n, category=f"k{n}") for n in range(16)]
+            await bulk.write(records, budget=RetryBudget(5))
+        await bulk.close()
+        return slow.first_reduction
+
+    assert asyncio.run(sixteen_keys()) == 8
+
+
+class SlowStart:
+    """Notes the window just after its first reduction."""
+
+    def __init__(self, bulk: BulkExecutor) -> None:
+        self.first_reduction = 0.0
+        limit = bulk._range("0").limit
+        reduce = limit.on_throttled
+
+        def noted(sent_in_epoch: int | None = None) -> bool:
+            reduced = reduce(sent_in_epoch)
+            if reduced and not self.first_reduction:
+                self.first_reduction = limit.window
+            return reduced
+
+        limit.on_throttled = noted  # type: ignore[method-assign]
+
+
+def test_a_caller_gets_its_outcome_by_its_deadline_even_while_its_partition_is_paused() -> None:
+    def throttled_for_three_seconds(*_: Any) -> None:
+        raise http_error(429, retry_after_ms=3000)
+
+    bulk = executor(ScriptedContainer(throttled_for_three_seconds), linger_seconds=0.0)
+
+    async def short_budget() -> tuple[float, Any]:
+        first = asyncio.create_task(bulk.write([record(0)], budget=RetryBudget(seconds=10)))
+        await asyncio.sleep(0.05)  # the partition is paused for 3 s now
+        started = time.monotonic()
+        report = await bulk.write([record(1, item_id="late")], budget=RetryBudget(seconds=0.2))
+        waited = time.monotonic() - started
+        first.cancel()
+        await bulk.close()
+        return waited, report
+
+    waited, report = asyncio.run(short_budget())
+    assert waited < 0.5
+    (outcome,) = report.outcomes
+    assert outcome.kind is OutcomeKind.RETRY
+    assert "not sent within the retry budget" in (outcome.reason or "")
+    assert "429" in (outcome.reason or "")
+
+
+def test_a_batch_whose_handling_fails_still_gives_every_record_an_outcome() -> None:
+    bulk = executor(ScriptedContainer(), linger_seconds=0.0)
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("bookkeeping failed")
+
+    bulk._written = broken  # type: ignore[method-assign]
+
+    async def write_once() -> Any:
+        try:
+            async with asyncio.timeout(2):
+                return await bulk.write([record(n) for n in range(3)], budget=RetryBudget(5))
+        finally:
+            await bulk.close()
+
+    report = asyncio.run(write_once())
+    assert kinds(report) == [OutcomeKind.RETRY] * 3
+    assert all("could not be handled: RuntimeError" in (o.reason or "") for o in report.outcomes)
+
+
+def test_a_cancelled_callers_queued_records_are_never_sent() -> None:
+    sent: list[str] = []
+
+    def paused_then_note(partition_key: str, items: list[dict[str, Any]]) -> None:
+        sent.extend(item["id"] for item in items)
+        if sent == ["first"]:
+            raise http_error(429, retry_after_ms=200)
+
+    bulk = executor(ScriptedContainer(paused_then_note), linger_seconds=0.0)
+
+    async def cancel_one() -> None:
+        first = asyncio.create_task(bulk.write([record(0, item_id="first")], budget=RetryBudget(5)))
+        await asyncio.sleep(0.05)
+        doomed = asyncio.create_task(
+            bulk.write([record(1, item_id="withdrawn")], budget=RetryBudget(5))
+        )
+        await asyncio.sleep(0.01)
+        doomed.cancel()
+        await first
+        await asyncio.sleep(0.05)
+        await bulk.close()
+
+    asyncio.run(cancel_one())
+    assert "withdrawn" not in sent and sent.count("first") == 2
+
+
+def test_closing_the_executor_resolves_every_waiting_record() -> None:
+    def throttled(*_: Any) -> None:
+        raise http_error(429, retry_after_ms=5000)
+
+    bulk = executor(ScriptedContainer(throttled), linger_seconds=0.0)
+
+    async def close_meanwhile() -> Any:
+        writing = asyncio.create_task(
+            bulk.write([record(n) for n in range(3)], budget=RetryBudget(30))
+        )
+        await asyncio.sleep(0.05)
+        await bulk.close()
+        async with asyncio.timeout(1):
+            return await writing
+
+    report = asyncio.run(close_meanwhile())
+    assert kinds(report) == [OutcomeKind.RETRY] * 3
+    assert all("closed" in (o.reason or "") for o in report.outcomes)
+
+
+class SplitRanges:
+    """One partition "0" until `split`, then "a" and "b" by the key's first letter."""
+
+    def __init__(self) -> None:
+        self.split = False
+
+    async def range_of(self, partition_key: str) -> str:
+        return ("a" if partition_key < "m" else "b") if self.split else "0"
+
+    def range_ids(self) -> frozenset[str] | None:
+        return frozenset({"a", "b"}) if self.split else frozenset({"0"})
+
+
+def test_after_a_split_the_windows_follow_the_new_partitions() -> None:
+    lookup = SplitRanges()
+    bulk = BulkExecutor(
+        ScriptedContainer(), options=ExecutorOptions(linger_seconds=0.0), ranges=lookup
+    )
+
+    async def split_midway() -> tuple[set[str], set[str]]:
+        budget = RetryBudget(seconds=5)
+        await bulk.write(
+            [record(0, category="apples"), record(1, category="zebras")], budget=budget
+        )
+        before = bulk.partitions_in_use()
+        lookup.split = True
+        await bulk.write(
+            [record(2, category="apples"), record(3, category="zebras")], budget=budget
+        )
+        after = bulk.partitions_in_use()
+        await bulk.close()
+        return before, after
+
+    assert asyncio.run(split_midway()) == ({"0"}, {"a", "b"})

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from shared.platform import cosmos
 
 
@@ -21,3 +23,46 @@ def test_a_new_event_loop_gets_its_own_client() -> None:
     first, _ = asyncio.run(two_lookups())
     again, _ = asyncio.run(two_lookups())
     assert first is not again
+
+
+def test_what_is_attached_to_the_clients_is_built_once_and_closed_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Attachment:
+        closed = False
+
+        async def close(self) -> None:
+            self.closed = True
+
+    built: list[Attachment] = []
+
+    async def build() -> Attachment:
+        await asyncio.sleep(0)
+        built.append(Attachment())
+        return built[-1]
+
+    async def scenario() -> None:
+        clients = cosmos._Clients(  # no SDK client is opened by building this
+            client=FakeClosable(),
+            database=None,
+            products=None,
+            imports=None,  # type: ignore[arg-type]
+        )
+
+        async def current() -> cosmos._Clients:
+            return clients
+
+        monkeypatch.setattr(cosmos, "_current", current)
+        first, second = await asyncio.gather(
+            cosmos.attached("x", build), cosmos.attached("x", build)
+        )
+        assert first is second and len(built) == 1
+        await clients.close()
+
+    asyncio.run(scenario())
+    assert built[0].closed
+
+
+class FakeClosable:
+    async def close(self) -> None:
+        return None
