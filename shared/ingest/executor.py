@@ -168,6 +168,7 @@ class BulkExecutor:
 
     def partitions_in_use(self) -> set[str]:
         """The physical partitions (range ids) the executor keeps a window for."""
+        self._forget_old_partitions()
         return set(self._ranges)
 
     @property

@@ -13,6 +13,7 @@ from azure.cosmos import CosmosClient, PartitionKey
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
+from shared.ingest import ranges as range_map
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
@@ -20,6 +21,7 @@ from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.cosmos import connection_policy
 from tests.factories import catalog, unique
 from tests.integration.conftest import wait_for
+from tests.integration.test_emulator_throughput import split
 
 
 async def write_through_executor(
@@ -151,4 +153,43 @@ def test_each_physical_partition_gets_its_own_window(
     ranges, kinds = asyncio.run(write())
     assert len(ranges) == 2  # one window per physical partition
     assert kinds == [OutcomeKind.WRITTEN] * len(products)
+    cosmos.delete_database(database)
+
+
+def test_a_split_in_the_middle_of_a_write_loses_nothing_and_the_windows_follow_it(
+    stack: LocalStack, cosmos: CosmosClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(range_map, "REFRESH_SECONDS", 0.0)  # read the ranges at every new key
+    database = cosmos.create_database(unique("split"))
+    products_proxy = database.create_container(
+        id="products", partition_key=PartitionKey(path="/categoryId"), offer_throughput=4000
+    )
+    products = catalog(4000, categories=40)
+
+    async def write_with_a_split() -> tuple[set[str], set[str], list[OutcomeKind]]:
+        async with AsyncCosmosClient(
+            stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False
+        ) as client:
+            proxy = client.get_database_client(database.id).get_container_client("products")
+            bulk = BulkExecutor(proxy, options=ExecutorOptions(), ranges=FeedRanges(proxy))
+            records = [Record(index=n, item=item) for n, item in enumerate(products)]
+            first = asyncio.create_task(bulk.write(records[:2000], budget=RetryBudget(60)))
+            await asyncio.sleep(0.05)
+            before = bulk.partitions_in_use()
+            await asyncio.to_thread(split, stack, database, "products", 3)
+            second = await bulk.write(records[2000:], budget=RetryBudget(60))
+            outcomes = [*(await first).outcomes, *second.outcomes]
+            after = bulk.partitions_in_use()
+            await bulk.close()
+            return before, after, [o.kind for o in outcomes]
+
+    before, after, kinds = asyncio.run(write_with_a_split())
+    assert len(before) == 1 and len(after) == 3
+    assert kinds == [OutcomeKind.WRITTEN] * len(products)
+    count = list(
+        products_proxy.query_items(
+            "SELECT VALUE COUNT(1) FROM c", enable_cross_partition_query=True
+        )
+    )
+    assert count == [len(products)]
     cosmos.delete_database(database)
