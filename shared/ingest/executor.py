@@ -193,7 +193,8 @@ class BulkExecutor:
                     report.outcomes.append(_too_large(record))
                 else:
                     waiting.append(await self._submit(record, caller, budget.deadline))
-        self._at(budget.deadline, waiting)
+        if waiting:
+            self._at(budget.deadline, waiting)
         self._start()
         try:
             outcomes = await asyncio.gather(*(pending.outcome for pending in waiting))
