@@ -4,7 +4,12 @@
   figure), each approach in its own fresh container;
 - small messages: 5,000 products as 5,000 one-product queue messages, through the app;
 - unthrottled: 25,000 products, containers without provisioned throughput;
-- cold start: host start to the first product read, beside a one-route floor app.
+- cold start: host start to the first product read, beside a one-route floor app;
+- large import: 1,000,000 products (about 190 MB of NDJSON) through the import command, end to
+  end, unthrottled: counts, records/s against the unthrottled executor, the host's and the
+  command's peak RSS;
+- one body at the limit: MAX_IMPORT_BYTES POSTed to /api/imports on a fresh host, beside the same
+  body refused by /api/products (the floor): status, seconds, the host's peak RSS growth.
 
 Prints the tables and writes them to docs/benchmarks.md, every figure to docs/benchmarks.json,
 with a description of the machine, and a chart to docs/benchmarks.svg. Compare ratios, not
@@ -25,7 +30,7 @@ import requests
 import urllib3
 from urllib3.exceptions import InsecureRequestWarning
 
-from bench import approaches, chart, cold_start, pipeline
+from bench import approaches, chart, cold_start, large_import, limit_body, pipeline
 from bench.measure import Measurement, fresh_container, measure
 from bench.report import markdown
 from bench.workload import products
@@ -74,7 +79,20 @@ def run_sdk(
     return results
 
 
-def machine() -> str:
+def executor_rate(results: list[Measurement]) -> float:
+    """Records/s of the unthrottled executor row: the large import's yardstick."""
+    return next(
+        r.records_per_second
+        for r in results
+        if r.scenario == "unthrottled" and r.approach == "(b) the executor"
+    )
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine(load_at_start: str) -> str:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -84,10 +102,10 @@ def machine() -> str:
         platform.processor() or "unknown CPU",
     )
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, Node.js {node}; load average at the end {load}"
+        f"Python {platform.python_version()}, Node.js {node}; load average at the start "
+        f"{load_at_start}, at the end {load_average()}"
     )
 
 
@@ -100,6 +118,7 @@ def product_to_read(stack: LocalStack) -> str:
 
 def main() -> None:
     urllib3.disable_warnings(InsecureRequestWarning)  # the local endpoint's self-signed certificate
+    load_at_start = load_average()
     with LocalStack() as stack:
         starts = cold_start.measure(stack, product_to_read(stack))
         throttled_items = products(THROTTLED_RECORDS, seed=3)
@@ -123,14 +142,21 @@ def main() -> None:
         results += run_sdk(
             stack, "unthrottled", products(UNTHROTTLED_RECORDS, seed=6), None, unthrottled
         )
-    described = machine()
-    report = markdown(results, starts, described)
+        large = large_import.run(stack, executor_rate=executor_rate(results))
+        print(f"  large import: {large.measurement.seconds:.2f} s", flush=True)
+        results.append(large.measurement)
+        at_limit = limit_body.measure(stack)
+        print(f"  one body at the limit: {at_limit.body_bytes:,} bytes", flush=True)
+    described = machine(load_at_start)
+    report = markdown(results, starts, described, large, at_limit)
     print(report)
     REPORT.write_text(report)
     figures = {
         "machine": described,
         "measurements": [result.to_json() for result in results],
         "coldStart": [{"app": s.name, "seconds": s.seconds, "median": s.median} for s in starts],
+        "largeImport": large.to_json(),
+        "bodyAtLimit": at_limit.to_json(),
     }
     FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
     chart.render(results, CHART)

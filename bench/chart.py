@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.measure import Measurement
 
-SCENARIOS = ("throttled", "small messages", "unthrottled")
+SCENARIOS = ("throttled", "small messages", "unthrottled", "large import")
 
 
 def _label(approach: str, width: int = 44) -> str:

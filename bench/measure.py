@@ -149,7 +149,7 @@ async def measure(
     seconds = attempt.seconds or time.perf_counter() - started
     return measured(
         target=target,
-        items=items,
+        records=len(items),
         scenario=scenario,
         approach=name,
         before=before,
@@ -175,7 +175,7 @@ def write_requests(before: dict[str, Any], after: dict[str, Any]) -> int:
 def measured(
     *,
     target: Target,
-    items: list[dict[str, Any]],
+    records: int,
     scenario: str,
     approach: str,
     before: dict[str, Any],
@@ -183,18 +183,19 @@ def measured(
     ru_per_second: int | None,
     cpu_seconds: float | None = None,
     count_requests: Callable[[dict[str, Any], dict[str, Any]], int] = all_requests,
+    count_stored: Callable[[Target], int] = stored,
     timeline: tuple[tuple[float, float], ...] = (),
 ) -> Measurement:
     """A run's measurement from the emulator's counters before it and now."""
     after = emulator_stats(target.stack)
-    written = stored(target)
+    written = count_stored(target)
     return Measurement(
         scenario=scenario,
         approach=approach,
-        records=len(items),
+        records=records,
         seconds=seconds,
         written=written,
-        lost=len(items) - written,
+        lost=records - written,
         throttled=after["throttled"] - before["throttled"],
         requests=count_requests(before, after),
         request_charge=round(after["requestCharge"] - before["requestCharge"], 2),

@@ -61,7 +61,7 @@ def end_to_end_import(
             time.sleep(0.05)
     return measured(
         target=target,
-        items=items,
+        records=len(items),
         scenario=scenario,
         approach="(e) POST /api/imports, end to end",
         before=before,
@@ -84,20 +84,37 @@ async def _send_all(stack: LocalStack, queue_name: str, items: list[dict[str, An
         await asyncio.gather(*(send(item) for item in items))
 
 
+def extra_host(stack: LocalStack, name: str, settings: dict[str, str]) -> Service:
+    """Another development host on the stack's emulators, with `settings` over the stack's own;
+    `start()` returns its API URL as group 1."""
+    command = [sys.executable, "-m", "devtools.devhost", "--port", "0"]
+    env = {**stack.host_environment(), **settings}
+    return Service(name, command, r"listening on (http://\S+)", env)
+
+
+def pid_of(service: Service) -> int:
+    if service.process is None:
+        raise RuntimeError(f"{service.name} is not running")
+    return service.process.pid
+
+
+def host_pid(stack: LocalStack) -> int:
+    """The process id of the stack's development host."""
+    return pid_of(next(s for s in stack.services if s.name == "devhost"))
+
+
 def _small_message_host(stack: LocalStack) -> Service:
     """A second host for this run, tuned for it: many messages in flight, and a partial batch
     waits up to SMALL_MESSAGE_LINGER_MS to fill, since with dozens of categories only that many
     one-product messages of one category meet within a few milliseconds."""
-    env = {
-        **stack.host_environment(),
+    settings = {
         "INGEST_QUEUE": SMALL_MESSAGE_QUEUE,
         "BULK_LINGER_MS": str(SMALL_MESSAGE_LINGER_MS),
         "AzureFunctionsJobHost__extensions__queues__batchSize": "32",
         "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": "2000",
         "AzureFunctionsJobHost__extensions__queues__maxPollingInterval": "00:00:00.2",
     }
-    command = [sys.executable, "-m", "devtools.devhost", "--port", "0"]
-    return Service("devhost-small-messages", command, r"listening on (http://\S+)", env)
+    return extra_host(stack, "devhost-small-messages", settings)
 
 
 def one_product_messages(target: Target, items: list[dict[str, Any]]) -> Measurement:
@@ -117,7 +134,7 @@ def one_product_messages(target: Target, items: list[dict[str, Any]]) -> Measure
     approach = f"(b) the executor, via the queue (linger {SMALL_MESSAGE_LINGER_MS} ms)"
     return measured(
         target=target,
-        items=items,
+        records=len(items),
         scenario="small messages",
         approach=approach,
         before=before,

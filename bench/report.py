@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bench import large_import, limit_body
 from bench.cold_start import ColdStart
 from bench.cold_start import table as cold_start_table
+from bench.large_import import LargeImport
+from bench.limit_body import BodyAtLimit
 from bench.measure import Measurement
+from bench.procfs import MB
 
 
 def _throttled(results: list[Measurement]) -> str:
@@ -50,7 +54,35 @@ def _unthrottled(results: list[Measurement]) -> str:
     return "\n".join(rows)
 
 
-def markdown(results: list[Measurement], starts: list[ColdStart], machine: str) -> str:
+def _imports(large: LargeImport, at_limit: BodyAtLimit) -> str:
+    excess = at_limit.excess / MB
+    return (
+        f"## Large import: {large.measurement.records:,} products through the command\n\n"
+        f"NDJSON of {large_import.CATEGORIES:,} categories, streamed to a temporary file, loaded "
+        "by `catalog-import FILE --api URL --json` (its default 4 MiB requests) into the app's "
+        "container without provisioned throughput, through the stack's host; one run (it takes "
+        "minutes). The host's peak is its VmHWM, reset just before the command starts; the "
+        "command's is its own rusage.\n\n"
+        f"{large_import.table(large)}\n\n"
+        f"## One body at the limit: {at_limit.body_bytes:,} bytes, {at_limit.records:,} records\n\n"
+        "The documented limit (`MAX_IMPORT_BYTES`) as NDJSON, POSTed to `/api/imports` on a fresh "
+        "host, and for the floor (what carrying the body costs) to `/api/products`, which refuses "
+        f"it with 413, on another fresh host; {limit_body.RUNS} of each, interleaved. Growth is "
+        "the host's peak RSS during the request over its RSS just before (after a `/health`). The "
+        f"route's time bound is {limit_body.HTTP_TIMEOUT_SECONDS:g} s.\n\n"
+        f"{limit_body.table(at_limit)}\n\n"
+        f"Growth of an import beyond the floor: {excess:,.0f} MB (bound: one body, "
+        f"{at_limit.body_bytes / MB:,.0f} MB).\n\n"
+    )
+
+
+def markdown(
+    results: list[Measurement],
+    starts: list[ColdStart],
+    machine: str,
+    large: LargeImport,
+    at_limit: BodyAtLimit,
+) -> str:
     throttled = [r for r in results if r.scenario == "throttled"]
     small = [r for r in results if r.scenario == "small messages"]
     unthrottled = [r for r in results if r.scenario == "unthrottled"]
@@ -73,6 +105,7 @@ def markdown(results: list[Measurement], starts: list[ColdStart], machine: str) 
         f"{_small(small)}\n\n"
         f"## Unthrottled: {unthrottled[0].records:,} products\n\n"
         f"{_unthrottled(unthrottled)}\n\n"
+        f"{_imports(large, at_limit)}"
         "## Cold start\n\n"
         "From starting the development host (which runs the app through azure-functions-runtime) "
         "to the first 200 of `GET /api/products/{categoryId}/{id}`, for this app and for a "
