@@ -8,6 +8,7 @@ It runs once per `make bench`: a run takes minutes, three would triple that.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ IMPORT_COMMAND = Path(sys.executable).with_name("catalog-import")
 # The issue's targets: the host's peak RSS, and records/s against the unthrottled executor's.
 HOST_PEAK_TARGET = 400 * MB
 RATE_TARGET = 0.5
+PEAK_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,15 +121,28 @@ def _summary(stdout: IO[bytes], stderr: IO[bytes]) -> dict[str, Any]:
     return summary
 
 
+def _wait_watching_peak(pid: int) -> tuple[int, os.struct_rusage, int]:
+    """Wait for the child `pid`, reading its peak RSS (VmHWM) every `PEAK_POLL_SECONDS`: its exit
+    status, rusage and the last peak read. rusage's ru_maxrss cannot serve: Linux carries the
+    image the child was forked from (this process, with its generated data) into it."""
+    peak = 0
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return status, usage, peak
+        with contextlib.suppress(OSError, RuntimeError):  # exited between the two calls
+            peak = max(peak, peak_resident(pid))
+        time.sleep(PEAK_POLL_SECONDS)
+
+
 def run_command(arguments: list[str]) -> CommandRun:
-    """Run catalog-import with `arguments` and --json. Its peak RSS comes from wait4 for this
-    child alone, which RUSAGE_CHILDREN would mix with every earlier child's (the JS SDK's)."""
+    """Run catalog-import with `arguments` and --json, to its end."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started_at, started = time.time(), time.perf_counter()
         process = subprocess.Popen(
             [str(IMPORT_COMMAND), *arguments, "--json"], cwd=ROOT, stdout=stdout, stderr=stderr
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        status, usage, peak = _wait_watching_peak(process.pid)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         return CommandRun(
@@ -135,7 +150,7 @@ def run_command(arguments: list[str]) -> CommandRun:
             started_at=started_at,
             seconds=seconds,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
-            peak_resident=usage.ru_maxrss * 1024,  # KiB on Linux
+            peak_resident=peak,
             summary=_summary(stdout, stderr),
         )
 

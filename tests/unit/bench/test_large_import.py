@@ -66,7 +66,7 @@ def test_run_command_keeps_the_status_the_summary_and_the_peak(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     command = tmp_path / "catalog-import"
-    command.write_text('#!/bin/sh\necho \'{"written": 3, "rejected": 1}\'\nexit 2\n')
+    command.write_text('#!/bin/sh\necho \'{"written": 3, "rejected": 1}\'\nsleep 0.3\nexit 2\n')
     command.chmod(0o755)
     monkeypatch.setattr(large_import, "IMPORT_COMMAND", command)
     run = run_command(["file.ndjson"])
@@ -84,3 +84,15 @@ def test_a_command_that_prints_no_summary_is_reported_by_its_stderr(
     monkeypatch.setattr(large_import, "IMPORT_COMMAND", command)
     run = run_command([])
     assert run.exit_status == 1 and run.summary == {"error": "cannot reach the API"}
+
+
+def test_the_command_peak_is_its_own_not_the_image_it_was_forked_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = tmp_path / "catalog-import"
+    command.write_text("#!/bin/sh\nsleep 0.3\n")
+    command.chmod(0o755)
+    monkeypatch.setattr(large_import, "IMPORT_COMMAND", command)
+    held = bytearray(150 * MB)
+    held[::4096] = b"x" * len(held[::4096])  # resident here, so a forked child starts with it
+    assert 0 < run_command([]).peak_resident < 50 * MB
