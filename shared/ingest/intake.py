@@ -45,7 +45,6 @@ class _PartSender:
         self._queue = queue
         self._sends = sends
         self._slots = asyncio.Semaphore(SEND_CONCURRENCY)
-        self.sent = 0
 
     async def send(self, text: str) -> None:
         await self._slots.acquire()
@@ -54,7 +53,6 @@ class _PartSender:
     async def _send(self, text: str) -> None:
         try:
             await queues.send(self._queue, text)
-            self.sent += 1
         except Exception as error:
             raise ServiceUnavailableError(
                 f"The ingestion queue could not take a part ({type(error).__name__})."
