@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, import_message
-from shared.ingest.supersession import item_key
+from shared.ingest.supersession import ItemKey, item_key
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_input import JsonInputError
 from shared.platform.json_stream import JsonRecord, array_records, ndjson_records
 from shared.platform.limits import NDJSON_MEDIA_TYPE
 
-WINDOW_BYTES = 8 * 1024 * 1024
-WINDOW_RECORDS = 32_768  # and so few that grouping them never holds the event loop long
+WINDOW_BYTES = 4 * 1024 * 1024  # the command's requests are this size: each is one window
+WINDOW_RECORDS = 16_384  # and so few that grouping them never holds the event loop long
 
 
 def import_records(body: bytes, media_type: str) -> Iterator[JsonRecord]:
@@ -91,7 +91,7 @@ class PartPacker:
 # `supersession.item_key`) and its JSON text. A plain tuple of strings and ints, which the
 # garbage collector stops tracking: a window of parsed dicts would make every collection of the
 # oldest generation walk them all, holding the event loop for tens of milliseconds.
-WindowEntry = tuple[int, str, str | None, str]
+WindowEntry = tuple[int, str, ItemKey | None, str]
 
 
 @dataclass
@@ -102,12 +102,15 @@ class CategoryWindow:
     limit: int = WINDOW_BYTES
     records_limit: int = WINDOW_RECORDS
     _entries: list[WindowEntry] = field(default_factory=list)
+    _categories: dict[str, str] = field(default_factory=dict)  # one string per category
     _size: int = 0
 
     def add(self, number: int, record: JsonRecord) -> None:
         value = record.value
         category = value.get("categoryId") if isinstance(value, dict) else None
-        category = category if isinstance(category, str) else ""
+        category = (
+            self._categories.setdefault(category, category) if isinstance(category, str) else ""
+        )
         self._entries.append((number, category, item_key(value), record.text))
         self._size += len(record.text)
 
@@ -117,5 +120,5 @@ class CategoryWindow:
 
     def drain(self) -> list[WindowEntry]:
         entries = sorted(self._entries, key=itemgetter(1))
-        self._entries, self._size = [], 0
+        self._entries, self._categories, self._size = [], {}, 0
         return entries
