@@ -20,6 +20,7 @@ from catalog_import.api import CatalogApi, StartedImport
 from catalog_import.bodies import API_LIMIT_BYTES, DEFAULT_REQUEST_BYTES, RequestBodies
 from catalog_import.display import PlainLines, ProgressView, RichBar, Silent
 from catalog_import.errors import CommandError, ImportFailedError
+from catalog_import.grouping import DEFAULT_SPAN_BYTES, grouped_by_category
 from catalog_import.outcome import Outcome
 from catalog_import.records import read_records
 from catalog_import.watch import WatchLimits, watch
@@ -61,6 +62,16 @@ def _request_bytes(text: str) -> int:
     return size
 
 
+def _group_bytes(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
+    return size
+
+
 def _seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -90,6 +101,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help=f"the largest request body in bytes (default {DEFAULT_REQUEST_BYTES:,}, at most "
         f"the API's limit of {API_LIMIT_BYTES:,}); a larger file becomes several imports",
     )
+    parser.add_argument(
+        "--group-bytes",
+        type=_group_bytes,
+        default=DEFAULT_SPAN_BYTES,
+        metavar="N",
+        help=f"regroup records by category within each N bytes of the file, for fuller "
+        f"batches (default {DEFAULT_SPAN_BYTES:,}; 0 sends them in the file's order)",
+    )
     parser.add_argument(  # the option's former name
         "--max-import-bytes",
         dest="request_bytes",
@@ -114,13 +133,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _upload(api: CatalogApi, path: Path, request_bytes: int) -> list[StartedImport]:
+def _upload(
+    api: CatalogApi, path: Path, *, request_bytes: int, group_bytes: int
+) -> list[StartedImport]:
     """Send the file as one import per request body, read from disk as the bodies are sent."""
     started: list[StartedImport] = []
     try:
         with path.open("rb") as stream:
             records = read_records(stream, max_record_bytes=request_bytes - 1)  # and a newline
-            for body in RequestBodies(records, max_bytes=request_bytes):
+            grouped = grouped_by_category(records, span_bytes=group_bytes)
+            for body in RequestBodies(grouped, max_bytes=request_bytes):
                 started.append(api.start_import(body))
     except CommandError as error:
         if not started:
@@ -128,7 +150,7 @@ def _upload(api: CatalogApi, path: Path, request_bytes: int) -> list[StartedImpo
         sent = sum(s.records for s in started)
         begun = ", ".join(s.import_id for s in started)
         raise ImportFailedError(
-            f"{error} (the first {sent:,} records went out as {begun})"
+            f"{error} ({sent:,} records of the file went out, as {begun})"
         ) from error
     if not started:
         raise ImportFailedError(f"{path} holds no records")
@@ -152,7 +174,10 @@ def _view(args: argparse.Namespace, total: int) -> ProgressView:
 def _run(args: argparse.Namespace) -> Outcome:
     api = CatalogApi(args.api, key=args.key)
     began = time.monotonic()
-    outcome = Outcome(imports=_upload(api, args.file, args.request_bytes))
+    started = _upload(
+        api, args.file, request_bytes=args.request_bytes, group_bytes=args.group_bytes
+    )
+    outcome = Outcome(imports=started)
     view = _view(args, outcome.counts().total)
     limits = WatchLimits(
         timeout=args.timeout, stall_seconds=args.stall_seconds, poll_seconds=POLL_SECONDS

@@ -31,6 +31,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.storage.queue import QueueMessage, StorageErrorCode
 from azure.storage.queue.aio import QueueClient
 
@@ -338,9 +339,17 @@ class QueueListener:
 
 def _queue_clients(function: QueueFunction) -> tuple[QueueClient, QueueClient]:
     connection = _connection_string(function.connection)
-    queue = QueueClient.from_connection_string(connection, function.queue_name)
-    poison = QueueClient.from_connection_string(connection, f"{function.queue_name}-poison")
-    return queue, poison
+    return (
+        _local_queue(connection, function.queue_name),
+        _local_queue(connection, f"{function.queue_name}-poison"),
+    )
+
+
+def _local_queue(connection: str, name: str) -> QueueClient:
+    """A client of a local queue, which never goes through a proxy (aiohttp would otherwise look
+    for one, and for a netrc entry, in a thread on every request)."""
+    transport = AioHttpTransport(use_env_settings=False)
+    return QueueClient.from_connection_string(connection, name, transport=transport)
 
 
 def _typed_body(body: bytes) -> protos.TypedData:

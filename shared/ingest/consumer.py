@@ -82,7 +82,7 @@ def _validated(message: IngestMessage, message_id: str, index: int, raw: object)
     if holds_non_finite(raw):
         return Reject(index=index, status=400, reason=NON_FINITE_REASON, raw=_printable(raw))
     try:
-        data = {"id": _derived_id(message, message_id, index), **raw}
+        data = raw if "id" in raw else {"id": _derived_id(message, message_id, index), **raw}
         return Record(index=index, item=Product.model_validate(data).to_item())
     except ValidationError as error:
         problems = field_errors(error.errors(include_input=False, include_url=False))

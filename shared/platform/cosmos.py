@@ -23,6 +23,7 @@ from azure.cosmos.documents import ConnectionPolicy
 from shared.platform import metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.errors import request_charge_of
+from shared.platform.http_transport import sdk_transport
 from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
 
@@ -102,6 +103,7 @@ def _build_client(settings: Settings, *, retry_throttling: bool = True) -> Cosmo
         consistency_level="Session",
         connection_policy=policy,
         raw_response_hook=_on_response,
+        transport=sdk_transport(),
     )
 
 

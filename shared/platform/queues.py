@@ -16,6 +16,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import BinaryBase64DecodePolicy, TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 
+from shared.platform.http_transport import sdk_transport
 from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
 
@@ -41,6 +42,7 @@ def build_queue_client(settings: Settings, name: str) -> QueueClient:
         "increment_base": 1,
         "retry_total": 3,
         "random_jitter_range": 0.25,
+        "transport": sdk_transport(),
     }
     connection_string = settings.storage_connection_string
     if connection_string is not None:

@@ -75,7 +75,20 @@ def test_a_syntax_error_after_some_imports_started_names_them(
     file = tmp_path / "products.ndjson"
     file.write_text("".join(RECORD % n for n in range(40)) + '{"id": oops}\n')
     accept_imports(fake_api, records=10)
-    assert command.main([str(file), "--api", fake_api.url, "--request-bytes", "700"]) == 1
+    arguments = ["--request-bytes", "700", "--group-bytes", "0"]
+    assert command.main([str(file), "--api", fake_api.url, *arguments]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert "not valid JSON" in line and "at line 41, column 8" in line
-    assert line.endswith("(the first 30 records went out as imp-0, imp-1, imp-2)")
+    assert line.endswith("(30 records of the file went out, as imp-0, imp-1, imp-2)")
+
+
+def test_a_syntax_error_within_the_first_span_regrouped_sends_nothing(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)) + '{"id": oops}\n')
+    accept_imports(fake_api, records=10)
+    assert command.main([str(file), "--api", fake_api.url, "--request-bytes", "700"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("at line 41, column 8")
+    assert not fake_api.sent
