@@ -137,7 +137,9 @@ def idempotency_key(req: func.HttpRequest) -> str | None:
 
 
 def _fingerprint(body: bytes, sent_type: str) -> str:
-    return hashlib.sha256(sent_type.encode() + b"\n" + body).hexdigest()
+    digest = hashlib.sha256(sent_type.encode() + b"\n")
+    digest.update(body)  # not `type + body`: that would be one more copy of the whole body
+    return digest.hexdigest()
 
 
 async def _begin(key: str | None, body: bytes, sent_type: str) -> progress.Begun:

@@ -64,9 +64,35 @@ def _pending_for(state: ImportProgress) -> float:
     return (datetime.now(UTC) - since).total_seconds()
 
 
+class SharedReads:
+    """Concurrent reads of one import's progress share one request: the host takes messages in
+    batches, so the parts of an import that is still being enqueued all wait for it at once, and
+    each polling on its own would cost a read (and a connection) per part every POLL_SECONDS."""
+
+    def __init__(self) -> None:
+        self._reads: dict[str, asyncio.Task[ImportProgress]] = {}
+
+    async def read(self, import_id: str) -> ImportProgress:
+        task = self._reads.get(import_id)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(progress.read_progress(import_id=import_id))
+            self._reads[import_id] = task
+            task.add_done_callback(lambda done: self._forget(import_id, done))
+        return await asyncio.shield(task)  # a caller that gives up leaves the read to the others
+
+    def _forget(self, import_id: str, done: asyncio.Task[ImportProgress]) -> None:
+        if self._reads.get(import_id) is done:
+            del self._reads[import_id]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter may have given up before it ended
+
+
+_shared_reads = SharedReads()
+
+
 async def _read(part: ImportPart, budget: RetryBudget) -> ImportProgress | None:
     try:
-        return await budget.call(lambda: progress.read_progress(import_id=part.import_id))
+        return await budget.call(lambda: _shared_reads.read(part.import_id))
     except CosmosResourceNotFoundError as error:
         if is_store_missing(error):  # the imports container is gone, not the import
             raise

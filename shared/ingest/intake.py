@@ -19,7 +19,7 @@ from shared.platform import queues
 from shared.platform.errors import BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from shared.platform.limits import MAX_IMPORT_RECORDS
 
-SEND_CONCURRENCY = 16
+SEND_CONCURRENCY = 8
 SLICE_SECONDS = 0.02
 CLOCK_EVERY = 128  # records between looks at the clock
 

@@ -22,8 +22,8 @@ from shared.platform.json_input import JsonInputError
 from shared.platform.json_stream import JsonRecord, array_records, ndjson_records
 from shared.platform.limits import NDJSON_MEDIA_TYPE
 
-WINDOW_BYTES = 4 * 1024 * 1024  # the command's requests are this size: each is one window
-WINDOW_RECORDS = 16_384  # and so few that grouping them never holds the event loop long
+WINDOW_BYTES = 1024 * 1024
+WINDOW_RECORDS = 4_096  # and so few that grouping them never holds the event loop long
 
 
 def import_records(body: bytes, media_type: str) -> Iterator[JsonRecord]:

@@ -23,7 +23,7 @@ from shared.platform.json_input import (
     check_depth,
 )
 
-CHUNK_BYTES: Final = 1024 * 1024
+CHUNK_BYTES: Final = 256 * 1024
 # How far a reader looks for the end of one record before it calls the record unreadable.
 MAX_RECORD_CHARACTERS: Final = 2 * 1024 * 1024
 BYTE_ORDER_MARK: Final = codecs.BOM_UTF8
