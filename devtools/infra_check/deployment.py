@@ -78,9 +78,13 @@ def _expand(scope: Scope, templates: Templates, *, seen: frozenset[Path]) -> Non
         _expand(child, templates, seen=seen | {path})
 
 
-def literal(node: Node, scope: Scope, *, depth: int = 0) -> object:
+def literal(node: Node, scope: Scope, *, defaults: bool = True, depth: int = 0) -> object:
     """The value of `node` when it is literal, following variables and parameters (to the
-    module call's argument, else the default); UNRESOLVED otherwise."""
+    module call's argument, else the default); UNRESOLVED otherwise.
+
+    The parameters of main.bicep are the deployment's inputs: with `defaults=False` they are not
+    literal (a deployment may set them), where a module's are only what its caller gives it.
+    """
     if depth > 32:
         return UNRESOLVED
     kind = node.type
@@ -94,29 +98,31 @@ def literal(node: Node, scope: Scope, *, depth: int = 0) -> object:
     if kind == "null":
         return None
     if kind == "parenthesized_expression" and node.named_children:
-        return literal(node.named_children[0], scope, depth=depth + 1)
+        return literal(node.named_children[0], scope, defaults=defaults, depth=depth + 1)
     if kind == "array":
-        items = [literal(item, scope, depth=depth + 1) for item in node.named_children]
+        items = [
+            literal(item, scope, defaults=defaults, depth=depth + 1) for item in node.named_children
+        ]
         return UNRESOLVED if any(item is UNRESOLVED for item in items) else items
     if kind == "object":
         pairs = {
-            property_key(prop): literal(value, scope, depth=depth + 1)
+            property_key(prop): literal(value, scope, defaults=defaults, depth=depth + 1)
             for prop, value in object_entries(node)
         }
         unresolved = None in pairs or any(value is UNRESOLVED for value in pairs.values())
         return UNRESOLVED if unresolved else pairs
     if kind == "identifier":
-        return _symbol(text(node), scope, depth=depth + 1)
+        return _symbol(text(node), scope, defaults=defaults, depth=depth + 1)
     return UNRESOLVED
 
 
-def _symbol(name: str, scope: Scope, *, depth: int) -> object:
+def _symbol(name: str, scope: Scope, *, defaults: bool, depth: int) -> object:
     template = scope.template
     if name in template.variables:
-        return literal(template.variables[name], scope, depth=depth)
+        return literal(template.variables[name], scope, defaults=defaults, depth=depth)
     if name in scope.arguments and scope.caller is not None:
-        return literal(scope.arguments[name], scope.caller, depth=depth)
+        return literal(scope.arguments[name], scope.caller, defaults=defaults, depth=depth)
     param = template.params.get(name)
-    if param is not None and param.default is not None:
-        return literal(param.default, scope, depth=depth)
-    return UNRESOLVED
+    if param is None or param.default is None or (scope.caller is None and not defaults):
+        return UNRESOLVED
+    return literal(param.default, scope, defaults=defaults, depth=depth)

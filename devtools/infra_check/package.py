@@ -27,7 +27,7 @@ class Package:
     zip_bytes: bytes
 
 
-def _ignore_spec(root: Path) -> pathspec.PathSpec:
+def _ignore_spec(root: Path) -> pathspec.GitIgnoreSpec:
     path = root / FUNCIGNORE
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     return pathspec.GitIgnoreSpec.from_lines(lines)

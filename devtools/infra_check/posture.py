@@ -91,7 +91,7 @@ def _require(path: str, expected: object, body: Node, scope: Scope, symbol: str)
     node = entry_at(body, path)
     if node is None:
         return [scope.template.finding(body, f"{symbol}: {path} is not set (must be {expected!r})")]
-    value = literal(node, scope)
+    value = literal(node, scope, defaults=False)
     if value is UNRESOLVED or value != expected:
         shown = "an expression" if value is UNRESOLVED else repr(value)
         return [scope.template.finding(node, f"{symbol}: {path} is {shown}, must be {expected!r}")]
@@ -145,7 +145,7 @@ def _settings(root: Scope) -> list[Finding]:
                         setting.value, f"app setting {setting.name}: refused on Flex Consumption"
                     )
                 )
-            value = literal(setting.value, scope)
+            value = literal(setting.value, scope, defaults=False)
             if isinstance(value, str) and any(marker in value for marker in SECRET_MARKERS):
                 found.append(
                     scope.template.finding(

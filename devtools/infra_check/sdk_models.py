@@ -125,7 +125,7 @@ def _rest_path(key: str) -> list[str]:
 
 
 def _enum_of(model: type, attribute: str, models: ModuleType) -> type[Enum] | None:
-    parameter = inspect.signature(model.__init__).parameters.get(attribute)
+    parameter = inspect.signature(model).parameters.get(attribute)
     if parameter is None:
         return None
     for name in _ENUM_REFERENCE.findall(str(parameter.annotation)):
