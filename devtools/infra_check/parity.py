@@ -95,9 +95,7 @@ def check_parity(root: Scope) -> list[Finding]:
         )
     for scope, site in apps:
         found += _check_settings(scope, site)
-    found += _check_containers(root)
-    found += _check_queues(root)
-    return found
+    return found + _check_containers(root) + _check_queues(root) + _check_databases(root)
 
 
 def _check_settings(scope: Scope, site: Resource) -> list[Finding]:
@@ -157,35 +155,37 @@ def _check_containers(root: Scope) -> list[Finding]:
     return _compare(root, "containers (name: partition key, default TTL)", declared, expected)
 
 
+def _names(scope: Scope, resource: Resource) -> list[object]:
+    """The names a resource declaration creates: its loop's iterable, or its one name."""
+    iterable = resource.loop.named_children[-2] if resource.loop is not None else None
+    source = iterable if iterable is not None else entry_at(resource.body, "name")
+    value = literal(source, scope) if source is not None else UNRESOLVED
+    return value if isinstance(value, list) else [value]
+
+
 def _check_queues(root: Scope) -> list[Finding]:
-    names: list[object] = []
-    for scope, resource in _deployed(root, QUEUES_TYPE):
-        # A loop's names are its iterable; a single queue's, its name.
-        iterable = resource.loop.named_children[-2] if resource.loop is not None else None
-        source = iterable if iterable is not None else entry_at(resource.body, "name")
-        value = literal(source, scope) if source is not None else UNRESOLVED
-        names += value if isinstance(value, list) else [value]
-    expected = {_default("ingest_queue"), _default("rejects_queue")}
-    databases = [
-        literal(node, scope)
-        for scope, resource in _deployed(root, DATABASES_TYPE)
-        if (node := entry_at(resource.body, "name")) is not None
+    queues = [
+        name for scope, queue in _deployed(root, QUEUES_TYPE) for name in _names(scope, queue)
     ]
-    found = _compare(root, "queues", dict.fromkeys(names), dict.fromkeys(expected))
-    return found + _compare(
-        root, "databases", dict.fromkeys(databases), dict.fromkeys([_default("cosmos_database")])
+    expected = [_default("ingest_queue"), _default("rejects_queue")]
+    return _compare(root, "queues", sorted(map(str, queues)), sorted(map(str, expected)))
+
+
+def _check_databases(root: Scope) -> list[Finding]:
+    databases = [
+        name for scope, db in _deployed(root, DATABASES_TYPE) for name in _names(scope, db)
+    ]
+    return _compare(
+        root, "databases", list(map(str, databases)), [str(_default("cosmos_database"))]
     )
 
 
-def _compare(
-    root: Scope, what: str, declared: Mapping[object, object], expected: Mapping[object, object]
-) -> list[Finding]:
-    if dict(declared) == dict(expected):
+def _compare(root: Scope, what: str, declared: object, expected: object) -> list[Finding]:
+    if declared == expected:
         return []
     return [
         Finding(
             file=root.template.path,
-            message=f"{what}: the templates create {dict(declared)!r}, "
-            f"the app expects {dict(expected)!r}",
+            message=f"{what}: the templates create {declared!r}, the app expects {expected!r}",
         )
     ]

@@ -60,7 +60,7 @@ def test_a_setting_nothing_reads_is_reported(plant: Plant) -> None:
         (
             "param cosmosDatabaseName string = 'cosmicworks'",
             "param cosmosDatabaseName string = 'catalog'",
-            "databases: the templates create {'catalog': None}",
+            "databases: the templates create ['catalog'], the app expects ['cosmicworks']",
         ),
     ],
 )
