@@ -60,11 +60,8 @@ def check_resources(template: Template) -> PropertyReport:
 
 
 def _check_resource(template: Template, resource: Resource, report: PropertyReport) -> None:
-    if resource.body is None:
-        return
-    label = f"{resource.type}@{resource.api_version}"
-    if resource.existing:
-        return  # only a name and a scope: nothing is sent
+    if resource.body is None or resource.existing:
+        return  # an `existing` resource has only a name and a scope: nothing is sent
     try:
         shape = resource_shape(resource.type, resource.api_version)
     except ModelNotFound as error:
@@ -72,7 +69,7 @@ def _check_resource(template: Template, resource: Resource, report: PropertyRepo
             template.finding(resource.body, f"resource {resource.symbol}: {error}")
         )
         return
-    where = _Where(template=template, resource=label)
+    where = _Where(template=template, resource=f"{resource.type}@{resource.api_version}")
     for prop, value in object_entries(resource.body):
         key = property_key(prop)
         if key in DEPLOYMENT_KEYS:
@@ -124,8 +121,13 @@ def _check_object(
     value: Node, shape: Shape, *, path: str, where: _Where, report: PropertyReport
 ) -> None:
     for node in _literal_values(value, where):
-        if node.type != "object":
+        if node.type in LITERAL_KINDS or node.type in ("array", "for_statement"):
+            report.findings.append(
+                _mismatch(node, path.rstrip("."), f"an object ({shape.model})", where)
+            )
             continue
+        if node.type != "object":
+            continue  # an expression
         for prop, entry_value in object_entries(node):
             _check_entry(
                 prop, property_key(prop), entry_value, shape, path=path, where=where, report=report
@@ -144,10 +146,7 @@ def _check_value(
         elif kind == "object":
             continue  # any JSON
         elif (shape := member.shape()) is not None:
-            if node.type in LITERAL_KINDS or node.type in ("array", "for_statement"):
-                report.findings.append(_mismatch(node, path, f"an object ({shape.model})", where))
-            else:
-                _check_object(node, shape, path=f"{path}.", where=where, report=report)
+            _check_object(node, shape, path=f"{path}.", where=where, report=report)
         else:
             _check_scalar(node, member, path=path, where=where, report=report)
 

@@ -112,3 +112,11 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     )
 
     assert found == []
+
+
+def test_a_literal_where_the_model_takes_an_object_is_reported(write_bicep: WriteBicep) -> None:
+    (message,) = messages(write_bicep, site("siteConfig: 'minimal'"))
+
+    assert message.startswith(
+        "properties.siteConfig: a string where the model takes an object (SiteConfig)"
+    )
