@@ -53,8 +53,10 @@ def _binds(node: Node) -> bool:
     parent = node.parent
     if parent is None:
         return False
-    if parent.type in ("for_loop_parameters", "lambda_expression"):
+    if parent.type == "for_loop_parameters":
         return True
+    if parent.type == "lambda_expression":
+        return parent.named_children[0] == node  # `x => ...`, not the body of `x => y`
     if parent.type == "for_statement":
         return parent.child_by_field_name("initializer") == node
     lambda_ = parent.parent

@@ -37,5 +37,6 @@ var a = [for (item, i) in range(0, 2): item + i]
 var b = map([1], x => x + 1)
 var c = reduce([1], 0, (sum, n) => sum + n)
 var d = item
+var e = map([1], x => y)
 """
-    assert undeclared(write_bicep, source) == ["item: not declared"]
+    assert undeclared(write_bicep, source) == ["item: not declared", "y: not declared"]
