@@ -49,6 +49,7 @@ lint: $(VENV_STAMP) $(PROTOCOL)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
+	$(PY) -m devtools.infra_check
 
 format: $(VENV_STAMP)
 	$(PY) -m ruff format .

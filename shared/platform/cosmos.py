@@ -30,6 +30,7 @@ from shared.platform.settings import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 PRODUCTS_PARTITION_KEY = "/categoryId"
+PRODUCTS_DEFAULT_TTL = -1  # per-item ttl works; items without one never expire
 IMPORTS_PARTITION_KEY = "/importId"
 
 
@@ -112,7 +113,7 @@ async def _ensure_resources(settings: Settings, client: CosmosClient) -> Databas
     await database.create_container_if_not_exists(
         id=settings.cosmos_container,
         partition_key=PartitionKey(path=PRODUCTS_PARTITION_KEY),
-        default_ttl=-1,  # per-item ttl works; items without one never expire
+        default_ttl=PRODUCTS_DEFAULT_TTL,
     )
     await database.create_container_if_not_exists(
         id=settings.cosmos_imports_container,
