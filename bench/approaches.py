@@ -24,6 +24,9 @@ from shared.ingest.writer import OutcomeKind, Record, chunk, group_by_partition
 from shared.platform.cosmos import connection_policy
 
 JS_BULK = ROOT / "bench" / "js" / "bulk.js"
+# The names of the two approaches the report compares run by run.
+EXECUTOR = "(b) the executor"
+CEILING = "pre-serialized batch requests (the endpoint's ceiling)"
 DIRECT_CONCURRENCY = 8
 
 

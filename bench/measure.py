@@ -36,6 +36,7 @@ class Measurement:
     client_cpu_seconds: float | None
     # (seconds since the start, RU/s charged since the previous sample), for throttled runs
     timeline: tuple[tuple[float, float], ...] = ()
+    run: int = 1  # which of the scenario's runs
 
     @property
     def records_per_second(self) -> float:
@@ -141,6 +142,7 @@ async def measure(
     target: Target,
     items: list[dict[str, Any]],
     ru_per_second: int | None,
+    run: int = 1,
 ) -> Measurement:
     before = emulator_stats(target.stack)
     started = time.perf_counter()
@@ -157,6 +159,7 @@ async def measure(
         ru_per_second=ru_per_second,
         cpu_seconds=attempt.cpu_seconds,
         timeline=timeline.rates() if ru_per_second else (),
+        run=run,
     )
 
 
@@ -185,6 +188,7 @@ def measured(
     count_requests: Callable[[dict[str, Any], dict[str, Any]], int] = all_requests,
     count_stored: Callable[[Target], int] = stored,
     timeline: tuple[tuple[float, float], ...] = (),
+    run: int = 1,
 ) -> Measurement:
     """A run's measurement from the emulator's counters before it and now."""
     after = emulator_stats(target.stack)
@@ -202,4 +206,22 @@ def measured(
         provisioned_ru_per_second=ru_per_second,
         client_cpu_seconds=cpu_seconds,
         timeline=timeline,
+        run=run,
     )
+
+
+def medians(results: list[Measurement]) -> list[Measurement]:
+    """Per scenario and approach, in the order first run, the run with the median rate."""
+    runs: dict[tuple[str, str], list[Measurement]] = {}
+    for result in results:
+        runs.setdefault((result.scenario, result.approach), []).append(result)
+    return [
+        sorted(group, key=lambda r: r.records_per_second)[(len(group) - 1) // 2]
+        for group in runs.values()
+    ]
+
+
+def runs_of(results: list[Measurement], median: Measurement) -> list[Measurement]:
+    """Every run of the median's scenario and approach, in run order."""
+    same = [r for r in results if (r.scenario, r.approach) == (median.scenario, median.approach)]
+    return sorted(same, key=lambda r: r.run)

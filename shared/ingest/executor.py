@@ -68,16 +68,46 @@ NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
 
 
 @dataclass(eq=False)
+class _Caller:
+    """One call of `write`: its records' outcomes as they are settled, and one future that ends
+    when the last is (a future per record would cost more CPU than scheduling its batch)."""
+
+    deadline: float
+    done: asyncio.Future[None]
+    trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
+    outcomes: list[Outcome] = field(default_factory=list)
+    unsettled: int = 0
+    submitted: bool = False  # every record is queued: the last outcome may end the call
+    withdrawn: bool = False  # the caller was cancelled: its records that wait are dropped
+
+    def settle(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        self.unsettled -= 1
+        self.end_if_settled()
+
+    def end_if_settled(self) -> None:
+        if self.submitted and not self.unsettled and not self.done.done():
+            self.done.set_result(None)
+
+
+@dataclass(eq=False)
 class _Pending:
     record: Record
-    caller: object  # one per call of `write`
-    deadline: float
+    caller: _Caller
     enqueued_at: float
-    outcome: asyncio.Future[Outcome]
-    trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
     attempts: int = 0
     in_flight: bool = False
+    settled: bool = False
     request_charge: float = 0.0  # its share of the batches it was sent in
+
+    @property
+    def deadline(self) -> float:
+        return self.caller.deadline
+
+    @property
+    def finished(self) -> bool:
+        """Settled, or its caller has gone: nothing more is done for it."""
+        return self.settled or self.caller.withdrawn
 
 
 @dataclass(eq=False)
@@ -182,27 +212,28 @@ class BulkExecutor:
         if self._closed:
             raise RuntimeError("the bulk executor is closed")
         report = WriteReport(outcomes=[])
-        caller = object()
+        loop = asyncio.get_running_loop()
+        caller = _Caller(budget.deadline, loop.create_future(), telemetry.current_span_context())
         superseded: dict[int, int] = {}
         waiting: list[_Pending] = []
-        for group in group_by_partition(records).values():
+        for partition_key, group in group_by_partition(records).items():
             kept, dropped = deduplicate(group)
             superseded.update(dropped)
-            for record in kept:
-                if record.size > MAX_ITEM_BYTES:
-                    report.outcomes.append(_too_large(record))
-                else:
-                    waiting.append(await self._submit(record, caller, budget.deadline))
+            fitting = [record for record in kept if record.size <= MAX_ITEM_BYTES]
+            report.outcomes += [_too_large(r) for r in kept if r.size > MAX_ITEM_BYTES]
+            if fitting:
+                waiting += self._submit(await self._key(partition_key), fitting, caller)
+        caller.submitted = True
+        caller.end_if_settled()
         if waiting:
             self._at(budget.deadline, waiting)
         self._start()
         try:
-            outcomes = await asyncio.gather(*(pending.outcome for pending in waiting))
+            await caller.done
         except asyncio.CancelledError:
-            for pending in waiting:
-                pending.outcome.cancel()  # the pump skips what is done
+            caller.withdrawn = True  # the pump drops what still waits
             raise
-        report.outcomes.extend(outcomes)
+        report.outcomes.extend(caller.outcomes)
         report.request_charge = sum(outcome.request_charge for outcome in report.outcomes)
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
         report.outcomes.sort(key=lambda outcome: outcome.index)
@@ -237,22 +268,16 @@ class BulkExecutor:
                 key.partition.keys += 1
         return key
 
-    async def _submit(self, record: Record, caller: object, deadline: float) -> _Pending:
-        key = await self._key(record.partition_key)
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        pending = _Pending(
-            record=record,
-            caller=caller,
-            deadline=deadline,
-            enqueued_at=self.clock(),
-            outcome=future,
-            trace=telemetry.current_span_context(),
-        )
-        key.pending.append(pending)
+    def _submit(self, key: _KeyQueue, records: list[Record], caller: _Caller) -> list[_Pending]:
+        """Queue a caller's records of one partition key."""
+        now = self.clock()
+        queued = [_Pending(record=record, caller=caller, enqueued_at=now) for record in records]
+        caller.unsettled += len(queued)
+        key.pending.extend(queued)
         if key.waiting_until is not None and len(key.pending) >= key.max_operations:
             key.waiting_until, key.scheduled = None, False  # a full batch need not linger
         self._schedule(key)
-        return pending
+        return queued
 
     def _forget_old_partitions(self) -> None:
         """After a split, windows of partitions that no longer exist go once they are idle."""
@@ -362,7 +387,7 @@ class BulkExecutor:
         size = 0
         while key.pending and len(batch) < key.max_operations:
             pending = key.pending[0]
-            if pending.outcome.done():
+            if pending.finished:
                 key.pending.popleft()
                 continue
             if batch and size + pending.record.size > MAX_BATCH_BYTES:
@@ -376,7 +401,7 @@ class BulkExecutor:
         flight is settled by its batch's answer, which the client's timeout bounds: reporting
         it unwritten while it is being written would only have the message delivered again."""
         for pending in callers:
-            if pending.outcome.done() or pending.in_flight:
+            if pending.finished or pending.in_flight:
                 continue
             key = self._keys.get(pending.record.partition_key)
             last = key.last_error if key is not None else None
@@ -411,7 +436,8 @@ class BulkExecutor:
     ) -> None:
         self.stats.batches += 1
         metrics.record_batch(len(batch))
-        links = [pending.trace for pending in batch if pending.trace is not None]
+        traces = {id(p.caller): p.caller.trace for p in batch if p.caller.trace is not None}
+        links = list(traces.values())
         attributes: telemetry.Attributes = {
             "catalog.ingest.batch.operations": len(batch),
             "catalog.ingest.partition_key_range": partition.range_id,
@@ -489,7 +515,7 @@ class BulkExecutor:
         now = self.clock()
         alive = []
         for pending in batch:
-            if pending.outcome.done():
+            if pending.finished:
                 continue
             if pending.deadline <= now:
                 reason = _expiry_reason(pending, error)
@@ -551,7 +577,8 @@ def _resolve(
     reason: str | None = None,
     error: BaseException | None = None,
 ) -> None:
-    if not pending.outcome.done():
+    if not pending.settled:
+        pending.settled = True
         outcome = Outcome(
             index=pending.record.index,
             kind=kind,
@@ -560,7 +587,7 @@ def _resolve(
             error=error,
             request_charge=pending.request_charge,
         )
-        pending.outcome.set_result(outcome)
+        pending.caller.settle(outcome)
 
 
 async def _build_executor() -> BulkExecutor:

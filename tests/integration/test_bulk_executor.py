@@ -174,7 +174,8 @@ def test_a_split_in_the_middle_of_a_write_loses_nothing_and_the_windows_follow_i
             bulk = BulkExecutor(proxy, options=ExecutorOptions(), ranges=FeedRanges(proxy))
             records = [Record(index=n, item=item) for n, item in enumerate(products)]
             first = asyncio.create_task(bulk.write(records[:2000], budget=RetryBudget(60)))
-            await asyncio.sleep(0.05)
+            while not bulk.partitions_in_use():  # the first write has met its partition
+                await asyncio.sleep(0.01)
             before = bulk.partitions_in_use()
             await asyncio.to_thread(split, stack, database, "products", 3)
             second = await bulk.write(records[2000:], budget=RetryBudget(60))

@@ -280,7 +280,9 @@ def test_each_physical_partition_has_its_own_budget(
     split(stack, database, created.id, 2)
     first, second = categories_in_other_partitions(created, 2)
     products = impatient.get_database_client(database.id).get_container_client(created.id)
-    spend = [("upsert", (sized(f"s{n}", 1.5, first),)) for n in range(95)]  # 1,045 RU > 2,000 / 2
+    # 100 x 27.5 RU = 2,750 RU against 1,000 RU/s: the partition is in debt for over a second,
+    # so that a slow machine does not refill it before the next request.
+    spend = [("upsert", (sized(f"s{n}", 4.9, first),)) for n in range(100)]
     products.execute_item_batch(spend, partition_key=first)
     with pytest.raises(CosmosHttpResponseError) as raised:
         products.create_item(sized("more", 1, first))

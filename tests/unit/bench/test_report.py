@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bench.approaches import CEILING, EXECUTOR
 from bench.cold_start import ColdStart
+from bench.executor_scaling import Fairness, KeysRun, ManyKeys, Scaling
 from bench.limit_body import BodyAtLimit, Post
 from bench.procfs import MB
 from bench.report import markdown
@@ -10,17 +12,89 @@ from tests.unit.bench.test_chart import measurement
 from tests.unit.bench.test_large_import import result
 
 
+def keys_run(workload: str, keys: int, cpu_seconds: float, batches: int) -> KeysRun:
+    return KeysRun(
+        workload=workload,
+        keys=keys,
+        records=200_000,
+        cpu_seconds=cpu_seconds,
+        batches=batches,
+        written=200_000,
+        keys_after_drain=0,
+    )
+
+
+def scaling(out_of_budget: int = 0) -> Scaling:
+    keys = ManyKeys(
+        runs=[
+            keys_run("few", 40, 4.0, 2_520),
+            keys_run("many", 100_000, 12.0, 200_000),
+            keys_run("few, after many", 40, 4.2, 2_520),
+        ]
+    )
+    fairness = Fairness(
+        hot_records=6_000,
+        cold_keys=20,
+        cold_records=50,
+        ru_per_second=4_000,
+        seconds=20.0,
+        cold_waits=[1.0, 2.5, 3.5],
+        hot_seconds=19.0,
+        out_of_budget=out_of_budget,
+        written=7_000 - out_of_budget,
+    )
+    return Scaling(keys=keys, fairness=fairness)
+
+
+def unthrottled_runs(executor: list[float], ceiling: list[float]) -> list:  # type: ignore[type-arg]
+    return [
+        measurement("unthrottled", name, seconds, run=run)
+        for run, pair in enumerate(zip(executor, ceiling, strict=True), start=1)
+        for name, seconds in zip((EXECUTOR, CEILING), pair, strict=True)
+    ]
+
+
 def test_the_report_has_a_section_for_the_large_import_and_the_body_at_the_limit() -> None:
     results = [
         measurement("throttled", "(b) the executor", 2.0, provisioned_ru_per_second=4000),
         measurement("small messages", "(b) the executor, via the queue", 3.0),
-        measurement("unthrottled", "(b) the executor", 0.1),
+        *unthrottled_runs([0.1, 0.1, 0.1], [0.09, 0.09, 0.09]),
     ]
     post = Post(route="imports", status=202, seconds=3.0, resident_before=80 * MB, peak=160 * MB)
     floor = Post(route="products", status=413, seconds=0.1, resident_before=80 * MB, peak=110 * MB)
     at_limit = BodyAtLimit(body_bytes=16 * MB, records=88_000, imports=[post], floor=[floor])
     starts = [ColdStart("app", [1.0]), ColdStart("floor", [0.5])]
-    report = markdown(results, starts, "2 CPUs", result(), at_limit)
+    report = markdown(results, starts, "2 CPUs", result(), at_limit, scaling())
     assert "## Large import: 1,000 products through the command" in report
     assert "## One body at the limit: 16,000,000 bytes, 88,000 records" in report
     assert "Growth of an import beyond the floor: 50 MB (bound: one body, 16 MB)." in report
+
+
+def report_of(runs: list, scaling_result: Scaling | None = None) -> str:  # type: ignore[type-arg]
+    post = Post(route="imports", status=202, seconds=3.0, resident_before=80 * MB, peak=160 * MB)
+    at_limit = BodyAtLimit(body_bytes=16 * MB, records=88_000, imports=[post], floor=[post])
+    results = [measurement("throttled", EXECUTOR, 2.0, provisioned_ru_per_second=4000), *runs]
+    results.append(measurement("small messages", "(b) the executor, via the queue", 3.0))
+    starts = [ColdStart("app", [1.0]), ColdStart("floor", [0.5])]
+    return markdown(results, starts, "2 CPUs", result(), at_limit, scaling_result or scaling())
+
+
+def test_the_executor_is_held_to_the_ceiling_in_every_run_not_in_the_median() -> None:
+    report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.9, 0.9, 1.0]))
+    assert "run by run: 0.90, 0.90, 0.80 (target >= 0.9 in every run: **not met**)" in report
+    report = report_of(unthrottled_runs([1.0, 1.0, 1.0], [0.95, 0.9, 0.92]))
+    assert "(target >= 0.9 in every run: met)" in report
+
+
+def test_each_unthrottled_row_is_the_median_run_and_lists_every_run() -> None:
+    report = report_of(unthrottled_runs([2.0, 1.0, 4.0], [1.0, 1.0, 1.0]))
+    assert f"| {EXECUTOR} | 500 |" in report
+    assert "| 500, 1,000, 250 |" in report  # in run order
+
+
+def test_the_executor_sections_state_their_targets() -> None:
+    report = report_of(unthrottled_runs([1.0] * 3, [1.0] * 3), scaling(out_of_budget=3))
+    assert "100,000 keys against 40: 3.00 (target <= 1.5: **not met**)" in report
+    assert "after 100,000 were seen against a fresh executor: 1.05" in report
+    assert "| records out of budget (30 s) | 3 | none: **not met** |" in report
+    assert "| cold messages' wait (s): median, longest | 2.50, 3.50 | |" in report
