@@ -28,7 +28,7 @@ from shared.platform.errors import (
     UnsupportedMediaTypeError,
     to_service_error,
 )
-from shared.platform.json_input import JsonInputError, loads
+from shared.platform.json_input import JsonInputError, RefusedNumberError, loads
 from shared.platform.limits import JSON_MEDIA_TYPE, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
@@ -96,6 +96,11 @@ def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_MED
         raise UnsupportedMediaTypeError(f"Send the body as {' or '.join(media_types)}.")
     try:
         return loads(body)
+    except RefusedNumberError as error:
+        raise BadRequestError(
+            f"The request body holds a number that cannot be stored as sent. {error}",
+            extensions={"errors": [{"field": error.field, "message": error.reason}]},
+        ) from None
     except JsonInputError as error:
         raise BadRequestError(f"The request body is not acceptable JSON. {error}") from None
 
