@@ -29,7 +29,7 @@ from shared.platform.errors import (
     to_service_error,
 )
 from shared.platform.json_input import JsonInputError, RefusedNumberError, loads
-from shared.platform.limits import JSON_MEDIA_TYPE, MAX_ITEM_BYTES
+from shared.platform.limits import JSON_MEDIA_TYPE, MAX_JSON_BODY_BYTES
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def problem_response(error: ServiceError, *, instance: str) -> func.HttpResponse
     )
 
 
-def read_body(req: func.HttpRequest, *, limit: int = MAX_ITEM_BYTES) -> bytes:
+def read_body(req: func.HttpRequest, *, limit: int = MAX_JSON_BODY_BYTES) -> bytes:
     body = req.get_body() or b""
     if len(body) > limit:
         raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")

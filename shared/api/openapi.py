@@ -36,6 +36,7 @@ from shared.platform.limits import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_RECORDS,
     MAX_ITEM_BYTES,
+    MAX_JSON_BODY_BYTES,
     NDJSON_MEDIA_TYPE,
 )
 
@@ -336,8 +337,9 @@ def openapi_document() -> dict[str, Any]:
             "title": "Product catalog",
             "version": "1.0.0",
             "description": (
-                f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: JSON bodies "
-                f"{MAX_ITEM_BYTES} bytes (imports {MAX_IMPORT_BYTES} bytes and "
+                f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: a product "
+                f"{MAX_ITEM_BYTES} bytes as Cosmos DB counts it (its JSON in UTF-8), JSON bodies "
+                f"{MAX_JSON_BODY_BYTES} bytes (imports {MAX_IMPORT_BYTES} bytes and "
                 f"{MAX_IMPORT_RECORDS} records), nesting {MAX_DEPTH} "
                 f"levels, {MAX_BATCH_OPERATIONS} operations per batch, "
                 f"{MAX_PATCH_OPERATIONS} per patch. "

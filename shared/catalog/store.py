@@ -25,7 +25,12 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
-from shared.catalog.models import Product, ProductCreate, strip_system_properties
+from shared.catalog.models import (
+    Product,
+    ProductCreate,
+    item_within_limit,
+    strip_system_properties,
+)
 from shared.catalog.patch import CosmosPatch
 from shared.platform.cosmos import products_container
 from shared.platform.errors import (
@@ -94,7 +99,7 @@ def _only_if_unchanged(etag: str | None) -> dict[str, Any]:
 
 async def create_product(*, product: ProductCreate) -> StoredProduct:
     container = await products_container()
-    item = await container.create_item(body=product.to_item())
+    item = await container.create_item(body=item_within_limit(product.to_item()))
     return _stored(item)
 
 
@@ -107,7 +112,7 @@ async def read_product(*, category_id: str, product_id: str) -> StoredProduct:
 async def replace_product(*, product: Product, if_match: str | None) -> StoredProduct:
     container = await products_container()
     item = await container.replace_item(
-        item=product.id, body=product.to_item(), **_only_if_unchanged(if_match)
+        item=product.id, body=item_within_limit(product.to_item()), **_only_if_unchanged(if_match)
     )
     return _stored(item)
 

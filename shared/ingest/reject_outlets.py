@@ -7,7 +7,6 @@ its record was (`reject-<part>-<index>`), so a message delivered again stores ea
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,6 +18,7 @@ from shared.ingest.writer import chunk
 from shared.platform import queues
 from shared.platform.cosmos import imports_container
 from shared.platform.settings import get_settings
+from shared.platform.utf8_json import compact_json, utf8_size
 
 SEND_CONCURRENCY = 16
 
@@ -34,7 +34,7 @@ async def send_rejects(
     async def send(reject: Reject) -> None:
         entry = reject_entry(reject, message=message, message_id=message_id)
         async with slots:
-            await queues.send(queue, json.dumps(entry))
+            await queues.send(queue, compact_json(entry))
 
     try:
         async with asyncio.TaskGroup() as sends:
@@ -62,7 +62,7 @@ class StoredReject:
 
     @property
     def size(self) -> int:
-        return len(json.dumps(self.item).encode())
+        return utf8_size(self.item)
 
 
 def _stored_rejects(

@@ -13,6 +13,9 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.utf8_json import utf8_size
 from tests.factories import unique
 from tests.integration.conftest import Emulator
 
@@ -246,3 +249,34 @@ def test_batch_with_minimal_response_returns_statuses_without_bodies(
     assert [r["statusCode"] for r in results] == [201, 200]
     assert "resourceBody" not in results[0]
     assert results[1]["resourceBody"]["id"] == "a"
+
+
+def test_an_item_is_measured_by_the_bytes_that_arrive_its_utf8_json_at_most_2_mib(
+    stack: LocalStack, database: DatabaseProxy
+) -> None:
+    """As Cosmos DB counts an item (the UTF-8 length of its JSON): one of exactly 2 MiB fits
+    when sent as UTF-8, one byte more does not, and the same item escaped (the SDK's default,
+    two bytes of é become six) is far over."""
+    container = make_container(database)
+    compact = CosmosClient(
+        stack.cosmos_endpoint,
+        credential=EMULATOR_KEY,
+        connection_verify=False,
+        enable_compact_utf8_item_writes=True,
+    )
+    writer = compact.get_database_client(database.id).get_container_client(container.id)
+    fitting = item("fits", description="")
+    fitting["description"] = "é" * ((MAX_ITEM_BYTES - utf8_size(fitting) - 100) // 2)
+    fitting["pad"] = "x" * (MAX_ITEM_BYTES - utf8_size({**fitting, "pad": ""}))
+    assert utf8_size(fitting) == MAX_ITEM_BYTES
+    writer.create_item(fitting)
+    assert (
+        container.read_item("fits", partition_key="bikes")["description"]
+        == (fitting["description"])
+    )
+    with pytest.raises(CosmosHttpResponseError) as too_large:
+        writer.create_item({**fitting, "id": "over", "pad": fitting["pad"] + "x"})
+    assert too_large.value.status_code == 413
+    with pytest.raises(CosmosHttpResponseError) as escaped:
+        container.create_item({**item("escaped"), "description": "é" * 400_000})
+    assert escaped.value.status_code == 413

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from azure.cosmos import ContainerProxy
 
+from shared.platform.utf8_json import utf8_size
 from tests.factories import product_json, unique
 from tests.integration.conftest import Api, Queues, wait_for
 from tests.integration.test_products_api import JSON_PATCH, assert_problem, create, path_of
@@ -113,3 +114,76 @@ def test_a_queue_record_with_an_unstorable_number_is_rejected_alone_naming_the_f
     )
     stored = api.get(f"/categories/{category}/products").json()["items"]
     assert all("stock" not in item for item in stored)
+
+
+# --- 2. text ------------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def utf8_body(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def test_an_800_kb_product_of_accented_text_is_stored_whole(
+    api: Api, products_container: ContainerProxy
+) -> None:
+    """Sent escaped by the SDK, its 400,000 é would be 2.4 MB: over Cosmos DB's 2 MB."""
+    product = product_json(description="é" * 400_000)
+    body = utf8_body(product)
+    assert 800_000 < len(body) < 900_000
+    response = api.post("/products", data=body, headers=JSON)
+    assert response.status_code == 201, response.text[:300]
+    stored = products_container.read_item(product["id"], partition_key=product["categoryId"])
+    assert stored["description"] == product["description"]
+
+
+def test_a_1_8_mb_batch_of_accented_text_commits(api: Api) -> None:
+    category = unique("cat")
+    operations = [
+        {"op": "create", "body": {"id": f"p{n}", "name": "n", "price": 1, "d": "é" * 300_000}}
+        for n in range(3)
+    ]
+    body = utf8_body({"operations": operations})
+    assert 1.7 * MIB < len(body) < 1.9 * MIB
+    response = api.post(f"/categories/{category}/batch", data=body, headers=JSON)
+    assert response.status_code == 200, response.text[:300]
+    assert api.get(f"/products/{category}/p2").json()["d"] == "é" * 300_000
+
+
+def test_a_product_sent_escaped_is_measured_as_cosmos_counts_it(api: Api) -> None:
+    """requests escapes non-ASCII text (json=): 3.6 MB of body for a 1.2 MB product."""
+    product = product_json(description="é" * 600_000)
+    response = api.post("/products", json=product)
+    assert response.status_code == 201, response.text[:300]
+    assert api.get(path_of(product)).json()["description"] == product["description"]
+
+
+def test_a_product_over_2_mb_as_cosmos_counts_it_is_413_naming_its_size(api: Api) -> None:
+    product = product_json(description="é" * MIB)
+    response = api.post("/products", data=utf8_body(product), headers=JSON)
+    detail = assert_problem(response, 413)["detail"]
+    assert "UTF-8" in detail and f"{utf8_size(product):,}" in detail
+    assert api.get(path_of(product)).status_code == 404
+
+
+def test_an_import_record_of_24_kb_of_cjk_text_sent_escaped_is_written(api: Api) -> None:
+    """Its 8,100 characters are 24 KB of UTF-8 but 48.6 KB of \\uXXXX escapes (json=): more
+    than a queue message holds."""
+    product = product_json(description="字" * 8_100)
+    response = api.post("/imports", json=[product])
+    assert response.status_code == 202, response.text[:300]
+    assert wait_for(
+        lambda: api.get(path_of(product)).status_code == 200, what="the imported product"
+    )
+    assert api.get(path_of(product)).json()["description"] == product["description"]
+
+
+def test_a_rejected_record_of_cjk_text_is_kept_whole_in_its_reject(api: Api) -> None:
+    """24 KB of UTF-8 in the reject, not 48 KB of escapes cut to fit a queue message."""
+    record = product_json(description="字" * 8_100, price=-1)
+    response = api.post("/imports", data=utf8_body([record]), headers=JSON)
+    assert response.status_code == 202, response.text[:300]
+    rejects = f"/imports/{response.json()['importId']}/rejects"
+    page = wait_for(lambda: api.get(rejects).json()["items"], what="the stored reject")
+    assert page[0]["record"] == record and "truncated" not in page[0]

@@ -18,7 +18,7 @@ from shared.platform.errors import (
     UnsupportedMediaTypeError,
     to_service_error,
 )
-from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.limits import MAX_JSON_BODY_BYTES
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE
 from tests.factories import http_request
 from tests.unit.conftest import Captured
@@ -60,8 +60,8 @@ def test_read_json_refuses_another_media_type_with_415() -> None:
         read_json(request)
 
 
-def test_read_json_refuses_a_body_over_the_item_limit_with_413() -> None:
-    request = http_request("POST", body=b" " * (MAX_ITEM_BYTES + 1))
+def test_read_json_refuses_a_body_over_the_json_body_limit_with_413() -> None:
+    request = http_request("POST", body=b" " * (MAX_JSON_BODY_BYTES + 1))
     with pytest.raises(PayloadTooLargeError):
         read_json(request)
 
