@@ -8,11 +8,8 @@ properties removed.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,6 +22,8 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from shared.catalog import continuation as continuation_tokens
+from shared.catalog.continuation import InvalidContinuationError
 from shared.catalog.models import (
     Product,
     ProductCreate,
@@ -34,23 +33,16 @@ from shared.catalog.models import (
 from shared.catalog.patch import CosmosPatch
 from shared.platform.cosmos import products_container
 from shared.platform.errors import (
-    BadRequestError,
     ConflictError,
     StoreMissingError,
     batch_extensions,
 )
-from shared.platform.json_input import JsonInputError, loads
 from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 logger = logging.getLogger(__name__)
 
 # Statuses with which an account without the (preview) partition key delete capability refuses it.
 PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
-
-
-class InvalidContinuationError(BadRequestError):
-    def __init__(self) -> None:
-        super().__init__("The continuation token is not valid.")
 
 
 PATCH_CONFLICT = (
@@ -155,50 +147,38 @@ async def delete_product(*, category_id: str, product_id: str, if_match: str | N
     )
 
 
-def encode_continuation(token: str | None) -> str | None:
-    """The SDK's continuation wrapped into an opaque, URL-safe token."""
-    if not token:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"cosmos": token}).encode()).decode()
-
-
-def decode_continuation(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        decoded = loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
-    except (binascii.Error, UnicodeEncodeError, JsonInputError):
-        raise InvalidContinuationError() from None
-    inner = decoded.get("cosmos") if isinstance(decoded, dict) else None
-    if not isinstance(inner, str) or not inner:
-        raise InvalidContinuationError()
-    return inner
-
-
-async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | None) -> Page:
-    """The page of `query` that `continuation` (a token this module wrote) points at, or the
-    first; its items without system properties, and the token of the next page (None on the
-    last). 400 for a token that is not one of ours."""
-    pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
+async def read_page(
+    *, listing: str, continuation: str | None, query: Callable[[], AsyncItemPaged[dict[str, Any]]]
+) -> Page:
+    """The page of `listing` that `continuation` (a token issued for that listing) points at,
+    or the first: its items without system properties, and the token of the next page (None on
+    the last). The token is checked before the query is built: 400 for one that is not ours or
+    is another listing's."""
+    cosmos_token = continuation_tokens.redeem(continuation, listing=listing)
+    pager = cast(AsyncPageIterator[Any], query().by_page(cosmos_token))
     items: list[dict[str, Any]] = []
     try:
         async for page in pager:
             items = [strip_system_properties(item) async for item in page]
             break
     except CosmosHttpResponseError as error:
-        if continuation and error.status_code == 400:  # Cosmos did not write this token
+        if cosmos_token and error.status_code == 400:  # Cosmos did not write this token
             raise InvalidContinuationError() from None
         raise
-    return Page(items=items, continuation=encode_continuation(pager.continuation_token))
+    next_token = continuation_tokens.issue(pager.continuation_token, listing=listing)
+    return Page(items=items, continuation=next_token)
 
 
 async def list_products(*, category_id: str, limit: int, continuation: str | None) -> Page:
     """One page of a category's products and the token for the next page (None on the last)."""
     container = await products_container()
-    query = container.query_items(
-        "SELECT * FROM c", partition_key=category_id, max_item_count=limit
+    return await read_page(
+        listing=f"categories/{category_id}/products",
+        continuation=continuation,
+        query=lambda: container.query_items(
+            "SELECT * FROM c", partition_key=category_id, max_item_count=limit
+        ),
     )
-    return await read_page(query, continuation)
 
 
 async def execute_batch(

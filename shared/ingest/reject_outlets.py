@@ -105,13 +105,16 @@ async def read_rejects(*, import_id: str, limit: int, continuation: str | None) 
     """One page of an import's stored rejects, and the token of the next page (None on the
     last)."""
     container = await imports_container()
-    query = container.query_items(
-        REJECT_QUERY,
-        parameters=[{"name": "@type", "value": REJECT_ITEM}],
-        partition_key=import_id,
-        max_item_count=limit,
+    page = await read_page(
+        listing=f"imports/{import_id}/rejects",
+        continuation=continuation,
+        query=lambda: container.query_items(
+            REJECT_QUERY,
+            parameters=[{"name": "@type", "value": REJECT_ITEM}],
+            partition_key=import_id,
+            max_item_count=limit,
+        ),
     )
-    page = await read_page(query, continuation)
     entries = [
         cast(RejectEntry, {k: v for k, v in item.items() if k in ENTRY_FIELDS})
         for item in page.items
