@@ -45,19 +45,22 @@ logger = logging.getLogger(__name__)
 PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
 
 
+# A patch that does not apply to the product as it is now is a conflict (RFC 5789), whether it
+# is sent alone or in a batch: one cause, one status (409), whatever Cosmos DB answered.
 PATCH_CONFLICT = (
     "The patch does not apply to the product as it is now: a path it names does not exist, "
     "or incr names a value that is not a number."
 )
+PRICE_CONFLICT = "The patch would leave the product's price negative."
 
 
 class BatchPatchConflictError(ConflictError):
-    """A patch in a batch did not apply to the stored item (RFC 5789: a conflict, not a 400)."""
+    """A patch in a batch did not apply to the stored item: the batch's problem says 409 for
+    it, as a patch alone would."""
 
-    def __init__(self, error: CosmosBatchOperationError) -> None:
-        super().__init__(
-            f"Operation {error.error_index}: {PATCH_CONFLICT}", extensions=batch_extensions(error)
-        )
+    def __init__(self, error: CosmosBatchOperationError, *, reason: str) -> None:
+        extensions = batch_extensions(error, failed_status=int(self.status))
+        super().__init__(f"Operation {error.error_index}: {reason}", extensions=extensions)
 
 
 @dataclass(frozen=True)
@@ -124,18 +127,29 @@ async def patch_product(
             **_only_if_unchanged(if_match),
         )
     except CosmosAccessConditionFailedError:
-        if patch.filter_predicate is None:
+        if not await _filter_refused(category_id, product_id, patch.filter_predicate, if_match):
             raise
-        current = await read_product(category_id=category_id, product_id=product_id)
-        if if_match is not None and current.etag != if_match:
-            raise
-        raise ConflictError("The patch would leave the product's price negative.") from None
+        raise ConflictError(PRICE_CONFLICT) from None
     except CosmosHttpResponseError as error:
         if error.status_code != 400:
             raise
         # RFC 5789: a patch that cannot apply to the resource's current state is a conflict.
         raise ConflictError(PATCH_CONFLICT) from None
     return _stored(item)
+
+
+async def _filter_refused(
+    category_id: str, product_id: str, filter_predicate: str | None, if_match: str | None
+) -> bool:
+    """Whether a patch's 412 came from its filter predicate (the stored price) rather than from
+    If-Match: without If-Match it can only be the filter; with one, the filter refused it only
+    if the product still has that ETag."""
+    if filter_predicate is None:
+        return False
+    if if_match is None:
+        return True
+    current = await read_product(category_id=category_id, product_id=product_id)
+    return current.etag == if_match
 
 
 async def delete_product(*, category_id: str, product_id: str, if_match: str | None) -> None:
@@ -187,12 +201,36 @@ async def execute_batch(
     """Run a transactional batch in one category; a failed operation fails it as a whole."""
     container = await products_container()
     try:
-        results = await container.execute_item_batch(list(operations), partition_key=category_id)
+        # The SDK takes options out of the dicts it is given: it gets copies, so that a failure
+        # can still be read against the operation as sent.
+        sent = [(kind, arguments, dict(options)) for kind, arguments, options in operations]
+        results = await container.execute_item_batch(sent, partition_key=category_id)
     except CosmosBatchOperationError as error:
-        if error.status_code == 400 and operations[error.error_index][0] == "patch":
-            raise BatchPatchConflictError(error) from error
+        reason = await _patch_conflict(category_id, operations[error.error_index], error)
+        if reason is not None:
+            raise BatchPatchConflictError(error, reason=reason) from error
         raise  # shared.platform.errors translates it, as every Cosmos error
     return list(results)
+
+
+async def _patch_conflict(
+    category_id: str,
+    operation: tuple[str, tuple[Any, ...], dict[str, Any]],
+    error: CosmosBatchOperationError,
+) -> str | None:
+    """Why the failed operation of a batch is a patch that does not apply to the stored item, or
+    None when it failed for another reason (a stale ifMatch stays 412)."""
+    kind, arguments, options = operation
+    if kind != "patch":
+        return None
+    if error.status_code == 400:
+        return PATCH_CONFLICT
+    filter_predicate, if_match = options.get("filter_predicate"), options.get("if_match_etag")
+    if error.status_code == 412 and await _filter_refused(
+        category_id, arguments[0], filter_predicate, if_match
+    ):
+        return PRICE_CONFLICT
+    return None
 
 
 async def _delete_in_batches(category_id: str) -> int:
