@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -140,16 +140,31 @@ async def _answer(handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
         return problem_response(problem, instance=_path_of(req))
 
 
-def http_endpoint(route: str) -> Callable[[Handler], Handler]:
-    """Serve `handler` (registered at `route`) through the edge: every error becomes a problem
-    response, the request charge is added, and the invocation is one server span."""
+# The methods each route serves, over every function registered on it: what OPTIONS answers.
+_ROUTE_METHODS: dict[str, set[str]] = {}
+
+
+def allowed_methods(route: str) -> str:
+    """The Allow header of `route`: every method its functions declare."""
+    return ", ".join(sorted(_ROUTE_METHODS.get(route, ())))
+
+
+def http_endpoint(route: str, *, methods: Collection[str]) -> Callable[[Handler], Handler]:
+    """Serve `handler` (registered at `route` for `methods`) through the edge: OPTIONS answers
+    with the route's Allow header, HEAD as GET does (the host sends no body), every error becomes
+    a problem response, the request charge is added, and the invocation is one server span."""
 
     http_route = api_path(route)
+    _ROUTE_METHODS.setdefault(route, set()).update(method.upper() for method in methods)
+
+    async def options(req: func.HttpRequest) -> func.HttpResponse:
+        return empty_response(status=204, headers={"Allow": allowed_methods(route)})
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
             method = (req.method or "GET").upper()
+            serve = options if method == "OPTIONS" else handler
             attributes = {
                 "faas.name": handler.__name__,
                 "faas.trigger": "http",
@@ -160,7 +175,7 @@ def http_endpoint(route: str) -> Callable[[Handler], Handler]:
             with telemetry.charged_span(
                 name, kind="server", attributes=attributes, carrier=req.headers
             ) as span:
-                response = _with_charge(await _answer(handler, req), span.meter)
+                response = _with_charge(await _answer(serve, req), span.meter)
                 span.set("http.response.status_code", response.status_code)
                 if response.status_code >= 500:
                     span.fail(f"HTTP {response.status_code}")

@@ -30,22 +30,35 @@ def routes() -> dict[str, tuple[str, frozenset[str]]]:
     return indexed
 
 
+READ = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def test_every_product_route_is_indexed() -> None:
     assert routes() == {
-        "create_product": ("products", frozenset({"POST"})),
-        "read_product": ("products/{categoryId}/{id}", frozenset({"GET"})),
+        "create_product": ("products", frozenset({"POST", "OPTIONS"})),
+        "read_product": ("products/{categoryId}/{id}", READ),
         "replace_product": ("products/{categoryId}/{id}", frozenset({"PUT"})),
         "patch_product": ("products/{categoryId}/{id}", frozenset({"PATCH"})),
         "delete_product": ("products/{categoryId}/{id}", frozenset({"DELETE"})),
-        "list_category_products": ("categories/{categoryId}/products", frozenset({"GET"})),
+        "list_category_products": ("categories/{categoryId}/products", READ),
         "delete_category_products": ("categories/{categoryId}/products", frozenset({"DELETE"})),
-        "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST"})),
-        "start_import": ("imports", frozenset({"POST"})),
-        "read_import": ("imports/{importId}", frozenset({"GET"})),
-        "list_import_rejects": ("imports/{importId}/rejects", frozenset({"GET"})),
-        "health": ("health", frozenset({"GET"})),
-        "openapi": ("openapi.json", frozenset({"GET"})),
+        "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST", "OPTIONS"})),
+        "start_import": ("imports", frozenset({"POST", "OPTIONS"})),
+        "read_import": ("imports/{importId}", READ),
+        "list_import_rejects": ("imports/{importId}/rejects", READ),
+        "health": ("health", READ),
+        "openapi": ("openapi.json", READ),
     }
+
+
+def test_every_get_declares_head_and_every_route_declares_options_once() -> None:
+    by_route: dict[str, list[frozenset[str]]] = {}
+    for route, methods in routes().values():
+        by_route.setdefault(route, []).append(methods)
+        if "GET" in methods:
+            assert "HEAD" in methods
+    for route, declared in by_route.items():
+        assert sum("OPTIONS" in methods for methods in declared) == 1, route
 
 
 def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
@@ -77,8 +90,8 @@ def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
         for path, methods in openapi_document()["paths"].items()
         for method, operation in methods.items()
     }
-    registered = {
-        name: (re.sub(r"\{(\w+)[^}]*\}", r"{\1}", route), methods)
+    registered = {  # HEAD and OPTIONS are the edge's, the same for every route: not operations
+        name: (re.sub(r"\{(\w+)[^}]*\}", r"{\1}", route), methods - {"HEAD", "OPTIONS"})
         for name, (route, methods) in routes().items()
     }
     assert documented == registered

@@ -99,7 +99,7 @@ def test_a_long_key_is_cut_where_a_refused_number_is_named() -> None:
 
 
 def served(handler: Any, req: func.HttpRequest, route: str = "products/{categoryId}/{id}") -> Any:
-    return asyncio.run(http_endpoint(route)(handler)(req))
+    return asyncio.run(http_endpoint(route, methods=["GET", "HEAD", "OPTIONS"])(handler)(req))
 
 
 def test_an_http_invocation_is_a_server_span_named_by_its_route(captured: Captured) -> None:
@@ -136,3 +136,17 @@ def test_an_invocation_answered_with_a_4xx_is_not_an_error_span(captured: Captur
     assert served(read_product, http_request("GET")).status_code == 404
     span = captured.span("GET /api/products/{categoryId}/{id}")
     assert span.status.status_code is not StatusCode.ERROR
+
+
+def test_options_answers_every_method_of_the_route_without_calling_the_handler() -> None:
+    async def never(req: func.HttpRequest) -> func.HttpResponse:
+        raise AssertionError("OPTIONS reached the handler")
+
+    route = "things/{id}"
+    http_endpoint(route, methods=["PUT"])(never)
+    response = asyncio.run(
+        http_endpoint(route, methods=["GET", "HEAD", "OPTIONS"])(never)(http_request("OPTIONS"))
+    )
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+    assert response.get_body() == b""
