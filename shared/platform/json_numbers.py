@@ -3,13 +3,16 @@
 Cosmos DB keeps every number as an IEEE 754 double, so a number is taken only when reading it
 back gives the number that was sent:
 
-- an integer (written without fraction or exponent) within +-(2^53 - 1), the range RFC 7493
-  (I-JSON) calls interoperable: beyond it a double does not hold every integer (2^53 + 1 would
-  read back as 2^53), and far beyond it a number becomes Infinity, which Cosmos DB stores as null;
-- a number with a fraction or exponent whose value is the shortest decimal of its double: 0.1,
-  65.15 and 1e300, but not 0.10000000000000000001 (more digits than a double holds), 1e-400
-  (read back as 0) or 1e400 (too large);
-- never NaN or Infinity, which are not JSON.
+- it lies within +-(2^53 - 1), the range RFC 7493 (I-JSON) calls interoperable: beyond it a
+  double does not hold every integer (2^53 + 1 would read back as 2^53; every double that large
+  is an integer), and far beyond it a number becomes Infinity, which Cosmos DB stores as null;
+- it has no more precision than a double: its value is the shortest decimal of its double
+  (0.1, 65.15, 5e-324; not 0.10000000000000000001, read back as 0.1, nor 1e-400, read back
+  as 0);
+- it is not NaN or Infinity, which are not JSON.
+
+The rule is on the value, whatever its spelling (1e20 and 100000000000000000000 alike), so that
+the OpenAPI document can state it: every number there has these bounds.
 
 The parser calls these rules once per number (`parse_int`, `parse_float`, `parse_constant`);
 what breaks one either stops the parse or, where a caller wants to refuse only the record that
@@ -26,15 +29,14 @@ from decimal import Decimal
 from typing import Any, Final
 
 MAX_SAFE_INTEGER: Final = 2**53 - 1
-# Integers of fewer digits are always within MAX_SAFE_INTEGER (16 digits); more never are.
+# Numbers of at most 15 digits lie within MAX_SAFE_INTEGER (16 digits) and are exact doubles.
 _SAFE_DIGITS: Final = 15
 _MAX_DIGITS: Final = 16
 
 NOT_A_NUMBER = "NaN and Infinity are not valid JSON numbers"
-TOO_LARGE = "a number too large for a double, which is how Cosmos DB stores numbers"
-UNSAFE_INTEGER = (
-    f"an integer beyond +-{MAX_SAFE_INTEGER} (2^53 - 1), which Cosmos DB's doubles do not hold "
-    "exactly"
+OUT_OF_RANGE = (
+    f"a number beyond +-{MAX_SAFE_INTEGER} (2^53 - 1), where Cosmos DB's doubles no longer hold "
+    "every integer"
 )
 INEXACT = (
     "a number with more precision than a double holds, which Cosmos DB would not store as sent"
@@ -47,16 +49,16 @@ def integer_refusal(text: str) -> str | None:
     if digits <= _SAFE_DIGITS:
         return None
     if digits > _MAX_DIGITS or abs(int(text)) > MAX_SAFE_INTEGER:
-        return UNSAFE_INTEGER
+        return OUT_OF_RANGE
     return None
 
 
 def decimal_refusal(text: str, value: float) -> str | None:
     """Why the literal `text`, read as the double `value`, would not be read back as sent."""
     if len(text) <= _SAFE_DIGITS and "e" not in text and "E" not in text:
-        return None  # at most 15 significant digits, well inside a double's range: exact
-    if not math.isfinite(value):
-        return TOO_LARGE
+        return None  # at most 15 significant digits, well inside the range: exact
+    if not math.isfinite(value) or abs(value) > MAX_SAFE_INTEGER:
+        return OUT_OF_RANGE
     shortest = repr(value)
     if shortest == text or Decimal(shortest) == Decimal(text):
         return None
