@@ -14,7 +14,14 @@ from typing import Any
 import azure.functions as func
 
 from shared.api import products
-from shared.api.http import Handler, empty_response, http_endpoint, json_response, read_json
+from shared.api.http import (
+    Handler,
+    content_response,
+    empty_response,
+    http_endpoint,
+    json_response,
+    read_json,
+)
 from shared.api.params import parse_page_size, route_id
 from shared.catalog import store
 from shared.ingest.queue_edge import queue_endpoint
@@ -168,6 +175,26 @@ async def ingest_products(msg: func.QueueMessage) -> None:
         summary.written,
         summary.rejected,
         " (already counted)" if summary.duplicate else "",
+    )
+
+
+@http_route("docs", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+async def api_page(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import docs_page
+
+    page = docs_page.page()
+    return content_response(
+        page.content, media_type=page.media_type, headers=docs_page.PAGE_HEADERS
+    )
+
+
+@http_route("docs/{asset}", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+async def api_page_asset(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import docs_page
+
+    found = docs_page.asset(req.route_params.get("asset", ""))
+    return content_response(
+        found.content, media_type=found.media_type, headers=docs_page.ASSET_HEADERS
     )
 
 

@@ -56,6 +56,15 @@ def json_response(
     )
 
 
+def content_response(
+    content: bytes, *, media_type: str, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    """A 200 with `content` as it is (a page, a script, an image)."""
+    return func.HttpResponse(
+        body=content, status_code=200, headers={"Content-Type": media_type, **(headers or {})}
+    )
+
+
 def empty_response(*, status: int, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(status_code=status, headers=dict(headers or {}))
 

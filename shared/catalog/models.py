@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.platform.errors import PayloadTooLargeError
+from shared.platform.json_numbers import MAX_SAFE_INTEGER
 from shared.platform.limits import MAX_ITEM_BYTES
 from shared.platform.utf8_json import utf8_size
 
@@ -73,7 +74,7 @@ ProductId = Annotated[
 ]
 CategoryId = ProductId
 Name = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Price = Annotated[float, Field(ge=0, le=MAX_SAFE_INTEGER, allow_inf_nan=False, strict=True)]
 Tag = StrictStr
 Tags = list[Tag]
 Ttl = Annotated[

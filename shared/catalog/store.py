@@ -51,7 +51,7 @@ PATCH_CONFLICT = (
     "The patch does not apply to the product as it is now: a path it names does not exist, "
     "or incr names a value that is not a number."
 )
-PRICE_CONFLICT = "The patch would leave the product's price negative."
+PRICE_CONFLICT = "The patch would leave the product's price negative or beyond 2^53 - 1."
 
 
 class BatchPatchConflictError(ConflictError):

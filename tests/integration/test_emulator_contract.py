@@ -280,3 +280,34 @@ def test_an_item_is_measured_by_the_bytes_that_arrive_its_utf8_json_at_most_2_mi
     with pytest.raises(CosmosHttpResponseError) as escaped:
         container.create_item({**item("escaped"), "description": "é" * 400_000})
     assert escaped.value.status_code == 413
+
+
+def test_a_patch_condition_is_judged_on_its_own_item_as_written(container: ContainerProxy) -> None:
+    """Not satisfied by an item of the same id in another partition, and not lower-cased."""
+    container.create_item(item("same", category="cheap", price=0))
+    container.create_item(item("same", category="dear", price=100))
+    incr = [{"op": "incr", "path": "/price", "value": 1}]
+    with pytest.raises(CosmosHttpResponseError) as refused:
+        container.patch_item(
+            "same", partition_key="dear", patch_operations=incr,
+            filter_predicate="FROM c WHERE c.price <= 0",
+        )  # fmt: skip
+    assert refused.value.status_code == 412
+    patched = container.patch_item(
+        "same", partition_key="dear", patch_operations=incr,
+        filter_predicate="FROM c WHERE c.categoryId = 'dear' AND c.price >= 100",
+    )  # fmt: skip
+    assert patched["price"] == 101
+
+
+def test_a_batch_patch_condition_is_judged_on_its_own_item(container: ContainerProxy) -> None:
+    container.create_item(item("same", category="cheap", price=0))
+    container.create_item(item("same", category="dear", price=100))
+    patch = [{"op": "incr", "path": "/price", "value": 1}]
+    with pytest.raises(CosmosBatchOperationError) as refused:
+        container.execute_item_batch(
+            [("patch", ("same", patch), {"filter_predicate": "FROM c WHERE c.price <= 0"})],
+            partition_key="dear",
+        )
+    assert refused.value.status_code == 412
+    assert container.read_item("same", partition_key="dear")["price"] == 100

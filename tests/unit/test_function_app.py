@@ -48,6 +48,8 @@ def test_every_product_route_is_indexed() -> None:
         "list_import_rejects": ("imports/{importId}/rejects", READ),
         "health": ("health", READ),
         "openapi": ("openapi.json", READ),
+        "api_page": ("docs", READ),
+        "api_page_asset": ("docs/{asset}", READ),
     }
 
 
@@ -72,16 +74,30 @@ def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
     assert ingest["connection"] == "AzureWebJobsStorage"
 
 
-def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> None:
+def auth_levels() -> dict[str, str]:
     levels = {}
     for function in functions():
         trigger = function.get_trigger().get_dict_repr()
         if trigger["type"] == "httpTrigger":
             level = trigger["authLevel"]  # an AuthLevel, or its name when set per route
             levels[function.get_function_name()] = str(getattr(level, "name", level)).upper()
-    assert levels.pop("health") == "ANONYMOUS"
-    assert levels.pop("openapi") == "ANONYMOUS"
+    return levels
+
+
+def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> None:
+    levels = auth_levels()
+    for anonymous in ("health", "openapi", "api_page", "api_page_asset"):
+        assert levels.pop(anonymous) == "ANONYMOUS"
     assert set(levels.values()) == {"FUNCTION"}
+
+
+def test_the_document_requires_a_key_exactly_where_azure_checks_one() -> None:
+    levels = auth_levels()
+    for methods in openapi_document()["paths"].values():
+        for operation in methods.values():
+            keyed = levels[operation["operationId"]] != "ANONYMOUS"
+            assert bool(operation["security"]) == keyed, operation["operationId"]
+            assert ("401" in operation["responses"]) == keyed
 
 
 def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
