@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,20 +43,25 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@dataclass
+class ApiPage:
+    page: Page
+    requested: list[str] = field(default_factory=list)  # every URL the page asked for
+
+
 @pytest.fixture
-def page(browser: Browser, api: Api) -> Iterator[Page]:
-    """The API page, loaded and rendered; every request it makes is kept on `page.requested`."""
-    opened = browser.new_page()
-    requested: list[str] = []
-    opened.on("request", lambda request: requested.append(request.url))
-    opened.goto(f"{api.base_url}/docs")
-    opened.wait_for_selector("#swagger-ui .opblock", timeout=30_000)
-    opened.requested = requested  # type: ignore[attr-defined]
-    yield opened
-    opened.close()
+def api_page(browser: Browser, api: Api) -> Iterator[ApiPage]:
+    """The API page, loaded and rendered."""
+    loaded = ApiPage(browser.new_page())
+    loaded.page.on("request", lambda request: loaded.requested.append(request.url))
+    loaded.page.goto(f"{api.base_url}/docs")
+    loaded.page.wait_for_selector("#swagger-ui .opblock", timeout=30_000)
+    yield loaded
+    loaded.page.close()
 
 
-def test_the_page_lists_every_operation_of_the_document(page: Page, api: Api) -> None:
+def test_the_page_lists_every_operation_of_the_document(api_page: ApiPage, api: Api) -> None:
+    page = api_page.page
     document = api.get("/openapi.json").json()
     documented = {
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
@@ -70,7 +76,8 @@ def test_the_page_lists_every_operation_of_the_document(page: Page, api: Api) ->
     assert listed == documented
 
 
-def test_trying_get_health_from_the_page_shows_200(page: Page) -> None:
+def test_trying_get_health_from_the_page_shows_200(api_page: ApiPage) -> None:
+    page = api_page.page
     health = page.locator("#swagger-ui .opblock").filter(
         has=page.locator('.opblock-summary-path[data-path="/health"]')
     )
@@ -82,7 +89,7 @@ def test_trying_get_health_from_the_page_shows_200(page: Page) -> None:
     assert status.inner_text().strip() == "200"
 
 
-def test_the_page_loads_nothing_from_anywhere_else(page: Page, api: Api) -> None:
+def test_the_page_loads_nothing_from_anywhere_else(api_page: ApiPage, api: Api) -> None:
     origin = urlsplit(api.base_url).netloc
-    requested: list[str] = page.requested  # type: ignore[attr-defined]
+    requested = api_page.requested
     assert requested and all(urlsplit(url).netloc == origin for url in requested), requested
