@@ -122,33 +122,36 @@ def patch_schema() -> dict[str, Any]:
     }
 
 
-def replace_schema(create: dict[str, Any]) -> dict[str, Any]:
-    """A PUT body, or a batch replace's: the product without its keys, which the path gives."""
-    properties = {k: v for k, v in create["properties"].items() if k not in KEY_FIELDS}
+def _product_without(create: dict[str, Any], fields: list[str], description: str) -> dict[str, Any]:
+    """The create schema without `fields`, which the path gives and the body must not name."""
+    properties = {k: v for k, v in create["properties"].items() if k not in fields}
     required = [name for name in create.get("required", []) if name in properties]
     return {
         "type": "object",
         "properties": properties,
         "required": required,
         "additionalProperties": JSON_VALUE,
-        "not": {"anyOf": [{"required": ["id"]}, {"required": ["categoryId"]}]},
-        "description": "The whole product. id and categoryId come from the path.",
+        "not": {"anyOf": [{"required": [name]} for name in fields]},
+        "description": description,
     }
+
+
+def replace_schema(create: dict[str, Any]) -> dict[str, Any]:
+    """A PUT body, or a batch replace's: the product without its keys."""
+    return _product_without(
+        create, ["id", "categoryId"], "The whole product. id and categoryId come from the path."
+    )
 
 
 def batch_product_schema(create: dict[str, Any]) -> dict[str, Any]:
-    """A batch create's or upsert's body: the product without its category, which the path
-    gives (one naming the path's own category is accepted too; no schema can say so)."""
-    properties = {k: v for k, v in create["properties"].items() if k != "categoryId"}
-    required = [name for name in create.get("required", []) if name in properties]
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": JSON_VALUE,
-        "not": {"required": ["categoryId"]},
-        "description": "A whole product of the path's category; the id is generated if absent.",
-    }
+    """A batch create's or upsert's body: the product without its category (one naming the
+    path's own category is accepted too; no schema can say so)."""
+    return _product_without(
+        create,
+        ["categoryId"],
+        "A whole product of the path's category (which the path gives); the id is generated "
+        "if absent.",
+    )
 
 
 def _operation(kind: str, required: list[str], **properties: Any) -> dict[str, Any]:

@@ -282,31 +282,36 @@ def test_an_item_is_measured_by_the_bytes_that_arrive_its_utf8_json_at_most_2_mi
     assert escaped.value.status_code == 413
 
 
-def test_a_patch_condition_is_judged_on_its_own_item_as_written(container: ContainerProxy) -> None:
-    """Not satisfied by an item of the same id in another partition, and not lower-cased."""
+INCR = [{"op": "incr", "path": "/price", "value": 1}]
+
+
+def same_id_in_two_partitions(container: ContainerProxy) -> None:
+    """Item "same" priced 0 in "cheap" and 100 in "dear"."""
     container.create_item(item("same", category="cheap", price=0))
     container.create_item(item("same", category="dear", price=100))
-    incr = [{"op": "incr", "path": "/price", "value": 1}]
+
+
+def test_a_patch_condition_is_judged_on_its_own_item_as_written(container: ContainerProxy) -> None:
+    """Not satisfied by an item of the same id in another partition, and not lower-cased."""
+    same_id_in_two_partitions(container)
     with pytest.raises(CosmosHttpResponseError) as refused:
         container.patch_item(
-            "same", partition_key="dear", patch_operations=incr,
+            "same", partition_key="dear", patch_operations=INCR,
             filter_predicate="FROM c WHERE c.price <= 0",
         )  # fmt: skip
     assert refused.value.status_code == 412
     patched = container.patch_item(
-        "same", partition_key="dear", patch_operations=incr,
+        "same", partition_key="dear", patch_operations=INCR,
         filter_predicate="FROM c WHERE c.categoryId = 'dear' AND c.price >= 100",
     )  # fmt: skip
     assert patched["price"] == 101
 
 
 def test_a_batch_patch_condition_is_judged_on_its_own_item(container: ContainerProxy) -> None:
-    container.create_item(item("same", category="cheap", price=0))
-    container.create_item(item("same", category="dear", price=100))
-    patch = [{"op": "incr", "path": "/price", "value": 1}]
+    same_id_in_two_partitions(container)
     with pytest.raises(CosmosBatchOperationError) as refused:
         container.execute_item_batch(
-            [("patch", ("same", patch), {"filter_predicate": "FROM c WHERE c.price <= 0"})],
+            [("patch", ("same", INCR), {"filter_predicate": "FROM c WHERE c.price <= 0"})],
             partition_key="dear",
         )
     assert refused.value.status_code == 412
