@@ -12,7 +12,13 @@ from devtools.devhost.config import (
     parse_timespan,
     queue_lease,
 )
-from devtools.devhost.functions import FunctionMetadata, index_functions, route_pattern
+from devtools.devhost.functions import (
+    ALL_METHODS,
+    FunctionMetadata,
+    index_functions,
+    route_pattern,
+    served_methods,
+)
 
 
 @pytest.mark.parametrize(
@@ -134,6 +140,10 @@ def test_a_function_serves_what_it_declares_and_head_with_get() -> None:
         "post_only": (frozenset({"POST"}), "anonymous"),
         "get_and_options": (frozenset({"GET", "HEAD", "OPTIONS"}), "function"),
     }
+
+
+def test_a_trigger_that_declares_no_method_serves_every_method() -> None:
+    assert served_methods([]) == ALL_METHODS and "HEAD" in ALL_METHODS
 
 
 def test_http_and_queue_triggers_are_indexed_from_the_worker_s_metadata() -> None:
