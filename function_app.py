@@ -14,7 +14,14 @@ from typing import Any
 import azure.functions as func
 
 from shared.api import products
-from shared.api.http import Handler, empty_response, http_endpoint, json_response, read_json
+from shared.api.http import (
+    Handler,
+    content_response,
+    empty_response,
+    http_endpoint,
+    json_response,
+    read_json,
+)
 from shared.api.params import parse_page_size, route_id
 from shared.catalog import store
 from shared.ingest.queue_edge import queue_endpoint
@@ -33,10 +40,12 @@ telemetry.configure(settings)
 def http_route(
     route: str, *, methods: list[str], auth_level: func.AuthLevel | None = None
 ) -> Callable[[Handler], Any]:
-    """Register a handler at `route`, served through the shared HTTP edge."""
+    """Register a handler at `route` for `methods`, served through the shared HTTP edge. A route
+    that serves GET declares HEAD as well (the same answer without its body), and one function
+    per route declares OPTIONS (answered with every method of the route in Allow)."""
 
     def register(handler: Handler) -> Any:
-        endpoint = http_endpoint(route)(handler)
+        endpoint = http_endpoint(route, methods=methods)(handler)
         return app.route(route=route, methods=methods, auth_level=auth_level)(endpoint)
 
     return register
@@ -46,7 +55,7 @@ def _product_headers(stored: store.StoredProduct) -> dict[str, str]:
     return {"ETag": stored.etag}
 
 
-@http_route("products", methods=["POST"])
+@http_route("products", methods=["POST", "OPTIONS"])
 async def create_product(req: func.HttpRequest) -> func.HttpResponse:
     stored = await store.create_product(product=products.parse_create(req))
     location = products.product_location(stored.item["categoryId"], stored.item["id"])
@@ -54,7 +63,7 @@ async def create_product(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(stored.item, status=201, headers=headers)
 
 
-@http_route("products/{categoryId}/{id}", methods=["GET"])
+@http_route("products/{categoryId}/{id}", methods=["GET", "HEAD", "OPTIONS"])
 async def read_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
     stored = await store.read_product(category_id=category_id, product_id=product_id)
@@ -91,7 +100,7 @@ async def delete_product(req: func.HttpRequest) -> func.HttpResponse:
     return empty_response(status=204)
 
 
-@http_route("categories/{categoryId}/products", methods=["GET"])
+@http_route("categories/{categoryId}/products", methods=["GET", "HEAD", "OPTIONS"])
 async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
     page = await store.list_products(
         category_id=route_id(req, "categoryId"),
@@ -107,7 +116,7 @@ async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
 
 
-@http_route("categories/{categoryId}/batch", methods=["POST"])
+@http_route("categories/{categoryId}/batch", methods=["POST", "OPTIONS"])
 async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import batches
 
@@ -117,7 +126,7 @@ async def run_category_batch(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(batches.batch_results(results))
 
 
-@http_route("imports", methods=["POST"])
+@http_route("imports", methods=["POST", "OPTIONS"])
 async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
 
@@ -126,7 +135,7 @@ async def start_import(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(imports.accepted_body(started), status=202, headers={"Location": location})
 
 
-@http_route("imports/{importId}", methods=["GET"])
+@http_route("imports/{importId}", methods=["GET", "HEAD", "OPTIONS"])
 async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
 
@@ -134,7 +143,7 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(imports.progress_body(state))
 
 
-@http_route("imports/{importId}/rejects", methods=["GET"])
+@http_route("imports/{importId}/rejects", methods=["GET", "HEAD", "OPTIONS"])
 async def list_import_rejects(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
     from shared.ingest import reject_outlets
@@ -169,14 +178,34 @@ async def ingest_products(msg: func.QueueMessage) -> None:
     )
 
 
-@http_route("openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@http_route("docs", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+async def api_page(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import docs_page
+
+    page = docs_page.page()
+    return content_response(
+        page.content, media_type=page.media_type, headers=docs_page.PAGE_HEADERS
+    )
+
+
+@http_route("docs/{asset}", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+async def api_page_asset(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.api import docs_page
+
+    found = docs_page.asset(req.route_params.get("asset", ""))
+    return content_response(
+        found.content, media_type=found.media_type, headers=docs_page.ASSET_HEADERS
+    )
+
+
+@http_route("openapi.json", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
 async def openapi(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api.openapi import openapi_document
 
     return json_response(openapi_document())
 
 
-@http_route("health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@http_route("health", methods=["GET", "HEAD", "OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     await store.check_health()
     return json_response({"status": "healthy"})

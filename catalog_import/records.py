@@ -242,8 +242,11 @@ class _ArrayReader:
             read_size = min(2 * read_size, MAX_READ_SIZE)
         text = self.buffer[self.position : end]
         self.position = end
-        if "\n" in text or "\r" in text:  # spread over lines: write it again on one line
-            text = json.dumps(value, separators=(",", ":"))
+        if "\n" in text or "\r" in text:
+            # Spread over lines: put it on one. A JSON string cannot hold a raw line break, so
+            # every one is white space between tokens; the record's characters and numbers stay
+            # as written (serializing it again would escape its text and round its numbers).
+            text = text.replace("\r", " ").replace("\n", " ")
         return text.encode("utf-8", errors="surrogatepass")
 
     def _maybe_cut_off(self, error: json.JSONDecodeError) -> bool:

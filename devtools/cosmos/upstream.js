@@ -19,6 +19,7 @@ module.exports = {
   routes: load("routes"),
   readItems: load("handler/_read-items"),
   documentOperations: require(path.join(root, "lib", "handler", "_document-operations")),
-  patchOperation: require(path.join(root, "lib", "handler", "_patch-operations")).patchOperation,
+  // Conditional patches judged on their own item (conditions.js replaces the upstream's).
+  patchOperation: require("./conditions").scopedPatchOperation,
   parsePartitionKey: require(path.join(root, "lib", "utils", "get-partition-from-header")).parsePartitionKey
 };

@@ -70,14 +70,23 @@ async def _start_worker(root: Path) -> tuple[LanguageWorker, FunctionIndex]:
 async def _start_http(
     args: argparse.Namespace, index: FunctionIndex, options: HostOptions, worker: LanguageWorker
 ) -> tuple[web.AppRunner, int]:
-    app = create_http_app(index.http, options.route_prefix, worker, options.function_timeout)
+    app = create_http_app(
+        index.http,
+        options.route_prefix,
+        worker,
+        options.function_timeout,
+        function_key=options.function_key,
+    )
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
     return runner, runner.addresses[0][1]
 
 
-def _announce(args: argparse.Namespace, port: int, index: FunctionIndex, prefix: str) -> None:
+def _announce(
+    args: argparse.Namespace, port: int, index: FunctionIndex, options: HostOptions
+) -> None:
+    prefix = options.route_prefix
     print(
         f"Functions host listening on http://{args.host}:{port}/{prefix} "
         f"(azure-functions-runtime {RUNTIME_VERSION}, Python {platform.python_version()})",
@@ -85,9 +94,14 @@ def _announce(args: argparse.Namespace, port: int, index: FunctionIndex, prefix:
     )
     for function in index.http:
         methods = ",".join(sorted(function.methods))
-        logger.info("  %s: [%s] /%s/%s", function.name, methods, prefix, function.route)
+        logger.info(
+            "  %s: [%s] /%s/%s (%s)",
+            function.name, methods, prefix, function.route, function.auth_level,
+        )  # fmt: skip
     for function in index.queues:
         logger.info("  %s: queue %s", function.name, function.queue_name)
+    checked = "checked (DEVHOST_FUNCTION_KEY)" if options.function_key else "not checked"
+    logger.info("Function keys are %s", checked)
 
 
 async def _until_signalled() -> None:
@@ -119,7 +133,7 @@ async def _serve(args: argparse.Namespace) -> None:
         for function in index.queues
     ]
     polling = [asyncio.create_task(listener.run()) for listener in listeners]
-    _announce(args, port, index, options.route_prefix)
+    _announce(args, port, index, options)
     await _until_signalled()
     await _stop(_Host(worker, runner, listeners, polling))
 

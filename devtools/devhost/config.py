@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,17 @@ def queue_lease(environ: Mapping[str, str]) -> timedelta:
     return timedelta(seconds=int(value))
 
 
+# Azure checks function keys (x-functions-key or ?code=) on routes whose authLevel is not
+# anonymous; Core Tools does not unless started with --enableAuth, and neither does this host
+# unless this variable gives it the key to accept (where Azure accepts a function or host key).
+FUNCTION_KEY_SETTING = "DEVHOST_FUNCTION_KEY"
+
+
+def function_key(environ: Mapping[str, str]) -> str | None:
+    """The key this host accepts on keyed routes, or None when it checks none."""
+    return environ.get(FUNCTION_KEY_SETTING) or None
+
+
 @dataclass(frozen=True)
 class QueueOptions:
     """extensions.queues in host.json, with the host's documented defaults; and the lease the host
@@ -117,6 +128,7 @@ class HostOptions:
     route_prefix: str
     queues: QueueOptions
     function_timeout: timedelta = DEFAULT_FUNCTION_TIMEOUT
+    function_key: str | None = field(default=None, repr=False)
 
 
 HOST_OVERRIDE_PREFIX = "AzureFunctionsJobHost__"
@@ -148,4 +160,5 @@ def load_host_options(root: Path) -> HostOptions:
             extensions.get("queues", {}), lease=queue_lease(os.environ)
         ),
         function_timeout=parse_timespan(timeout) if timeout else DEFAULT_FUNCTION_TIMEOUT,
+        function_key=function_key(os.environ),
     )

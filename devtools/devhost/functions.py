@@ -26,10 +26,11 @@ class FunctionMetadata:
 class HttpFunction:
     name: str
     function_id: str
-    methods: frozenset[str]
+    methods: frozenset[str]  # what the function serves: as declared, with HEAD wherever GET is
     route: str
     pattern: re.Pattern[str]
     binding_name: str
+    auth_level: str = "function"  # anonymous, function or admin: the host's default is function
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ def route_pattern(route: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + "/?", re.IGNORECASE | re.DOTALL)
 
 
+ALL_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"})
+
+
+def served_methods(declared: list[Any]) -> frozenset[str]:
+    """The methods a trigger serves, as the host routes them: every method when none is
+    declared; otherwise the declared ones, and HEAD with GET (the host's
+    WebScriptHostHttpRoutesManager.BuildConstraintMethods; HEAD's body is never sent)."""
+    methods = frozenset(str(method).upper() for method in declared)
+    if not methods:
+        return ALL_METHODS
+    return methods | {"HEAD"} if "GET" in methods else methods
+
+
 def _index_one(function: FunctionMetadata, index: FunctionIndex) -> None:
     bindings: list[dict[str, Any]] = [json.loads(raw) for raw in function.raw_bindings]
     triggers = [b for b in bindings if str(b.get("type", "")).endswith("Trigger")]
@@ -76,16 +90,16 @@ def _index_one(function: FunctionMetadata, index: FunctionIndex) -> None:
             f"Function {function.name}: bindings {unsupported} are not supported here"
         )
     if trigger["type"] == "httpTrigger":
-        methods = frozenset(str(m).upper() for m in trigger.get("methods") or [])
         route = trigger.get("route") or function.name
         index.http.append(
             HttpFunction(
                 name=function.name,
                 function_id=function.function_id,
-                methods=methods or frozenset({"GET", "POST"}),
+                methods=served_methods(trigger.get("methods") or []),
                 route=route,
                 pattern=route_pattern(route),
                 binding_name=trigger["name"],
+                auth_level=str(trigger.get("authLevel") or "function").lower(),
             )
         )
     elif trigger["type"] == "queueTrigger":

@@ -5,6 +5,7 @@ for the worker, and the worker's RpcHttp answer becomes the response, as the Fun
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -160,6 +161,20 @@ def _too_large() -> web.Response:
     return response
 
 
+FUNCTION_KEY_HEADER = "x-functions-key"
+FUNCTION_KEY_QUERY = "code"
+
+
+def has_key(request: web.Request, function: HttpFunction, key: str | None) -> bool:
+    """Whether the request may reach `function`: its route is anonymous, no key is checked here
+    (`DEVHOST_FUNCTION_KEY` unset, as under Core Tools), or it sends the key as Azure takes one,
+    in the x-functions-key header or else the code query parameter."""
+    if key is None or function.auth_level == "anonymous":
+        return True
+    sent = request.headers.get(FUNCTION_KEY_HEADER) or request.query.get(FUNCTION_KEY_QUERY, "")
+    return hmac.compare_digest(sent.encode(), key.encode())
+
+
 def create_http_app(
     functions: list[HttpFunction],
     prefix: str,
@@ -167,6 +182,7 @@ def create_http_app(
     timeout: timedelta,
     *,
     max_body_bytes: int = MAX_REQUEST_BYTES,
+    function_key: str | None = None,
 ) -> web.Application:
     async def invoke(
         function: HttpFunction, request: web.Request, params: dict[str, str]
@@ -196,6 +212,10 @@ def create_http_app(
             return web.Response(status=404)
         for function, route_params in matches:
             if request.method.upper() in function.methods:
+                if not has_key(request, function, function_key):
+                    return web.Response(status=401)  # Azure's: no body, nothing invoked
+                # A HEAD answer keeps the headers of the GET answer and loses its body, as
+                # Kestrel sends it (aiohttp does the same).
                 return await invoke(function, request, route_params)
         allowed = sorted({m for function, _ in matches for m in function.methods})
         return web.Response(status=405, headers={"Allow": ", ".join(allowed)})

@@ -13,9 +13,14 @@ from pydantic import ValidationError
 
 from shared.api.params import is_valid_id, parse_etag
 from shared.api.wire import BatchResult, BatchResults
-from shared.catalog.models import Product, ProductCreate, strip_system_properties
+from shared.catalog.models import (
+    Product,
+    ProductCreate,
+    item_within_limit,
+    strip_system_properties,
+)
 from shared.catalog.patch import to_cosmos_patch
-from shared.platform.errors import BadRequestError, field_errors
+from shared.platform.errors import BadRequestError, PayloadTooLargeError, field_errors
 from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 KINDS = ("create", "upsert", "replace", "patch", "read", "delete")
@@ -43,12 +48,16 @@ def _product_item(
         data["id"] = operation["id"]
     model = Product if kind == "replace" else ProductCreate
     try:
-        return model.model_validate(data).to_item()
+        return item_within_limit(model.model_validate(data).to_item())
     except ValidationError as error:
         fields = field_errors(error.errors(include_input=False, include_url=False))
         raise BadRequestError(
             f"Operation {index}: the body is not a valid product",
             extensions={"operationIndex": index, "errors": fields},
+        ) from None
+    except PayloadTooLargeError as error:
+        raise PayloadTooLargeError(
+            f"Operation {index}: {error.detail}", extensions={"operationIndex": index}
         ) from None
 
 

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,8 +28,8 @@ from shared.platform.errors import (
     UnsupportedMediaTypeError,
     to_service_error,
 )
-from shared.platform.json_input import JsonInputError, loads
-from shared.platform.limits import JSON_MEDIA_TYPE, MAX_ITEM_BYTES
+from shared.platform.json_input import JsonInputError, RefusedNumberError, loads
+from shared.platform.limits import JSON_MEDIA_TYPE, MAX_JSON_BODY_BYTES
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,15 @@ def json_response(
     )
 
 
+def content_response(
+    content: bytes, *, media_type: str, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    """A 200 with `content` as it is (a page, a script, an image)."""
+    return func.HttpResponse(
+        body=content, status_code=200, headers={"Content-Type": media_type, **(headers or {})}
+    )
+
+
 def empty_response(*, status: int, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(status_code=status, headers=dict(headers or {}))
 
@@ -77,7 +86,7 @@ def problem_response(error: ServiceError, *, instance: str) -> func.HttpResponse
     )
 
 
-def read_body(req: func.HttpRequest, *, limit: int = MAX_ITEM_BYTES) -> bytes:
+def read_body(req: func.HttpRequest, *, limit: int = MAX_JSON_BODY_BYTES) -> bytes:
     body = req.get_body() or b""
     if len(body) > limit:
         raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
@@ -96,6 +105,11 @@ def read_json(req: func.HttpRequest, *, media_types: tuple[str, ...] = (JSON_MED
         raise UnsupportedMediaTypeError(f"Send the body as {' or '.join(media_types)}.")
     try:
         return loads(body)
+    except RefusedNumberError as error:
+        raise BadRequestError(
+            f"The request body holds a number that cannot be stored as sent. {error}",
+            extensions={"errors": [{"field": error.field, "message": error.reason}]},
+        ) from None
     except JsonInputError as error:
         raise BadRequestError(f"The request body is not acceptable JSON. {error}") from None
 
@@ -135,16 +149,31 @@ async def _answer(handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
         return problem_response(problem, instance=_path_of(req))
 
 
-def http_endpoint(route: str) -> Callable[[Handler], Handler]:
-    """Serve `handler` (registered at `route`) through the edge: every error becomes a problem
-    response, the request charge is added, and the invocation is one server span."""
+# The methods each route serves, over every function registered on it: what OPTIONS answers.
+_ROUTE_METHODS: dict[str, set[str]] = {}
+
+
+def allowed_methods(route: str) -> str:
+    """The Allow header of `route`: every method its functions declare."""
+    return ", ".join(sorted(_ROUTE_METHODS.get(route, ())))
+
+
+def http_endpoint(route: str, *, methods: Collection[str]) -> Callable[[Handler], Handler]:
+    """Serve `handler` (registered at `route` for `methods`) through the edge: OPTIONS answers
+    with the route's Allow header, HEAD as GET does (the host sends no body), every error becomes
+    a problem response, the request charge is added, and the invocation is one server span."""
 
     http_route = api_path(route)
+    _ROUTE_METHODS.setdefault(route, set()).update(method.upper() for method in methods)
+
+    async def options(req: func.HttpRequest) -> func.HttpResponse:
+        return empty_response(status=204, headers={"Allow": allowed_methods(route)})
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
             method = (req.method or "GET").upper()
+            serve = options if method == "OPTIONS" else handler
             attributes = {
                 "faas.name": handler.__name__,
                 "faas.trigger": "http",
@@ -155,7 +184,7 @@ def http_endpoint(route: str) -> Callable[[Handler], Handler]:
             with telemetry.charged_span(
                 name, kind="server", attributes=attributes, carrier=req.headers
             ) as span:
-                response = _with_charge(await _answer(handler, req), span.meter)
+                response = _with_charge(await _answer(serve, req), span.meter)
                 span.set("http.response.status_code", response.status_code)
                 if response.status_code >= 500:
                     span.fail(f"HTTP {response.status_code}")

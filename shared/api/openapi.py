@@ -13,9 +13,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from shared.api.batches import KINDS, NEEDS_ID
+from shared.api import openapi_schemas as schemas_
+from shared.api.docs_page import ASSET_MEDIA_TYPES
 from shared.api.http import ROUTE_PREFIX
-from shared.api.params import DEFAULT_PAGE_SIZE, ENTITY_TAG_PATTERN, MAX_PAGE_SIZE
+from shared.api.openapi_schemas import ETAG_SCHEMA, ID_SCHEMA, REF
+from shared.api.params import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from shared.api.products import JSON_PATCH_CONTENT_TYPE
 from shared.api.wire import (
     BatchResults,
@@ -27,20 +29,28 @@ from shared.api.wire import (
     Problem,
     ProductPage,
 )
-from shared.catalog.models import Product, ProductCreate, ProductId
-from shared.catalog.patch import MAX_PATCH_OPERATIONS, SUPPORTED_OPS
+from shared.catalog.models import Product, ProductCreate
+from shared.catalog.patch import MAX_PATCH_OPERATIONS
 from shared.platform.json_input import MAX_DEPTH
+from shared.platform.json_numbers import MAX_SAFE_INTEGER
 from shared.platform.limits import (
     JSON_MEDIA_TYPE,
     MAX_BATCH_OPERATIONS,
     MAX_IMPORT_BYTES,
     MAX_IMPORT_RECORDS,
     MAX_ITEM_BYTES,
+    MAX_JSON_BODY_BYTES,
     NDJSON_MEDIA_TYPE,
 )
 
 PROBLEM = "application/problem+json"
-REF = "#/components/schemas/{model}"
+ASSET_MEDIA = tuple(sorted({media.split(";")[0] for media in ASSET_MEDIA_TYPES.values()}))
+# Azure's function keys, sent either way; every operation but the anonymous ones needs one.
+SECURITY_SCHEMES = {
+    "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+    "functionCode": {"type": "apiKey", "in": "query", "name": "code"},
+}
+KEYED: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +67,8 @@ class Route:
     params: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     ok_headers: tuple[str, ...] = ()
+    anonymous: bool = False  # no function key needed, in Azure either
+    ok_media: tuple[str, ...] = (JSON_MEDIA_TYPE,)
 
 
 PRODUCT = "/products/{categoryId}/{id}"
@@ -96,18 +108,25 @@ ROUTES = (
           summary="A page of an import's rejected records", ok=200, ok_schema="ImportRejects",
           params=("importId", "limit", "continuation"), errors=(404,)),
     Route(name="health", method="get", path="/health", summary="Whether Cosmos DB answers",
-          ok=200, ok_schema="Health"),
-    Route(name="openapi", method="get", path="/openapi.json", summary="This document", ok=200),
+          ok=200, ok_schema="Health", anonymous=True),
+    Route(name="openapi", method="get", path="/openapi.json", summary="This document", ok=200,
+          anonymous=True),
+    Route(name="api_page", method="get", path="/docs",
+          summary="This document as an interactive page (Swagger UI)", ok=200, anonymous=True,
+          ok_media=("text/html",)),
+    Route(name="api_page_asset", method="get", path="/docs/{asset}",
+          summary="A file of the interactive page", ok=200, params=("asset",), errors=(404,),
+          anonymous=True, ok_media=ASSET_MEDIA),
 )  # fmt: skip
 
 # Every route can answer these: bad input, throttling, Cosmos unreachable or refusing the app.
 COMMON_ERRORS = (400, 429, 502, 503)
 BODY_ERRORS = (413, 415)
 
-_ID_SCHEMA = TypeAdapter(ProductId).json_schema()
 _PARAMETERS: dict[str, dict[str, Any]] = {
-    "categoryId": {"in": "path", "required": True, "schema": _ID_SCHEMA},
-    "id": {"in": "path", "required": True, "schema": _ID_SCHEMA},
+    "categoryId": {"in": "path", "required": True, "schema": ID_SCHEMA},
+    "id": {"in": "path", "required": True, "schema": ID_SCHEMA},
+    "asset": {"in": "path", "required": True, "schema": {"enum": sorted(ASSET_MEDIA_TYPES)}},
     "importId": {"in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
     "limit": {
         "in": "query",
@@ -120,13 +139,17 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "continuation": {
         "in": "query",
-        "description": "The token of the previous page; opaque. Empty means the first page.",
+        "description": (
+            "The continuation of the previous page of this same listing, as it gave it; empty "
+            "means the first page. Opaque: only a token this service issued for this listing "
+            "is valid (anything else is 400), which no schema can state."
+        ),
         "schema": {"type": "string"},
     },
     "If-Match": {
         "in": "header",
         "description": "Write only if the product still has this ETag (or * for any version).",
-        "schema": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
+        "schema": ETAG_SCHEMA,
     },
     "Idempotency-Key": {
         "in": "header",
@@ -159,78 +182,6 @@ def _header(name: str) -> dict[str, Any]:
     return {"description": _HEADERS[name], "schema": {"type": "string"}}
 
 
-def _when(name: str, values: list[str], then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"properties": {name: {"enum": values}}, "required": [name]}, "then": then}
-
-
-def _patch_schema() -> dict[str, Any]:
-    operation = {
-        "type": "object",
-        "required": ["op", "path"],
-        "properties": {
-            "op": {"enum": list(SUPPORTED_OPS)},
-            "path": {"type": "string", "pattern": "^(/[^/]+)+$", "maxLength": 1024},
-            "value": {},
-        },
-        "allOf": [
-            _when("op", [op for op in SUPPORTED_OPS if op != "remove"], {"required": ["value"]}),
-            _when("op", ["incr"], {"properties": {"value": {"type": "number"}}}),
-        ],
-    }
-    return {
-        "type": "array",
-        "minItems": 1,
-        "maxItems": MAX_PATCH_OPERATIONS,
-        "items": operation,
-        "description": "RFC 6902 JSON Patch, with Cosmos DB's set and incr. A patch that would "
-        "leave an invalid product is refused (400), or 409 when that depends on the stored item.",
-    }
-
-
-def _replace_schema(create: dict[str, Any]) -> dict[str, Any]:
-    """A PUT body: the product without its keys, which the path gives."""
-    properties = {k: v for k, v in create["properties"].items() if k not in ("id", "categoryId")}
-    required = [name for name in create.get("required", []) if name in properties]
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "not": {"anyOf": [{"required": ["id"]}, {"required": ["categoryId"]}]},
-        "description": "The whole product. id and categoryId come from the path.",
-    }
-
-
-def _batch_schema() -> dict[str, Any]:
-    operation = {
-        "type": "object",
-        "required": ["op"],
-        "properties": {
-            "op": {"enum": list(KINDS)},
-            "id": _ID_SCHEMA,
-            "body": {"type": "object"},
-            "patch": {"$ref": REF.format(model="JsonPatch")},
-            "ifMatch": {"type": "string", "pattern": ENTITY_TAG_PATTERN},
-        },
-        "allOf": [
-            _when("op", sorted(NEEDS_ID), {"required": ["id"]}),
-            _when("op", ["create", "upsert", "replace"], {"required": ["body"]}),
-            _when("op", ["patch"], {"required": ["patch"]}),
-        ],
-    }
-    return {
-        "type": "object",
-        "required": ["operations"],
-        "properties": {
-            "operations": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": MAX_BATCH_OPERATIONS,
-                "items": operation,
-            }
-        },
-    }
-
-
 def _schemas() -> dict[str, Any]:
     adapters: dict[str, Any] = {
         "ProductPage": ProductPage,
@@ -242,23 +193,20 @@ def _schemas() -> dict[str, Any]:
         "Health": Health,
         "Problem": Problem,
     }
+    create = ProductCreate.model_json_schema(by_alias=True, ref_template=REF)
+    product = Product.model_json_schema(by_alias=True, mode="serialization", ref_template=REF)
     schemas = {
-        "Product": Product.model_json_schema(by_alias=True, mode="serialization", ref_template=REF),
-        "ProductCreate": ProductCreate.model_json_schema(by_alias=True, ref_template=REF),
-        "JsonPatch": _patch_schema(),
-        "BatchRequest": _batch_schema(),
-        "ImportArray": {
-            "type": "array",
-            "minItems": 1,
-            "description": (
-                "Products; a record that is not a valid product becomes a reject. Within one "
-                "import the last record with a given categoryId and id is stored; earlier ones "
-                "become rejects (409) naming it."
-            ),
-        },
+        "JsonValue": schemas_.json_value_schema(),
+        # As stored: a field of the client's own may hold what Cosmos DB's incr made of it.
+        "Product": product,
+        "ProductCreate": schemas_.with_json_values(create),
+        "ProductReplace": schemas_.replace_schema(create),
+        "BatchProduct": schemas_.batch_product_schema(create),
+        "JsonPatch": schemas_.patch_schema(),
+        "BatchRequest": schemas_.batch_schema(),
+        "ImportArray": schemas_.import_array_schema(),
         "ImportNdjson": {"type": "string", "description": "One product per line."},
     }
-    schemas["ProductReplace"] = _replace_schema(schemas["ProductCreate"])
     for name, shape in adapters.items():
         schema = TypeAdapter(shape).json_schema(
             by_alias=True, mode="serialization", ref_template=REF
@@ -287,9 +235,14 @@ def _success(route: Route) -> dict[str, Any]:
         }
     elif route.name == "openapi":
         response["content"] = {JSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
+    elif route.ok_media != (JSON_MEDIA_TYPE,):
+        response["content"] = {media: {} for media in route.ok_media}
     headers = {name: _header(name) for name in (*route.ok_headers, "x-ms-request-charge")}
     response["headers"] = headers
     return response
+
+
+UNAUTHORIZED = {"description": "No valid function key: Azure's own answer, with no body."}
 
 
 def _links(route: Route) -> dict[str, Any]:
@@ -307,6 +260,8 @@ def _operation(route: Route) -> dict[str, Any]:
     if "If-None-Match" in route.params:
         responses["304"] = {"description": "Not modified", "headers": {"ETag": _header("ETag")}}
     responses.update({str(status): _problem(status) for status in errors})
+    if not route.anonymous:
+        responses["401"] = UNAUTHORIZED
     links = _links(route)
     if links:
         responses[str(route.ok)]["links"] = links
@@ -315,6 +270,7 @@ def _operation(route: Route) -> dict[str, Any]:
         "summary": route.summary,
         "parameters": [{"name": name, **_PARAMETERS[name]} for name in route.params],
         "responses": responses,
+        "security": [] if route.anonymous else KEYED,
     }
     if route.body:
         content = {
@@ -336,21 +292,22 @@ def openapi_document() -> dict[str, Any]:
             "title": "Product catalog",
             "version": "1.0.0",
             "description": (
-                f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: JSON bodies "
-                f"{MAX_ITEM_BYTES} bytes (imports {MAX_IMPORT_BYTES} bytes and "
+                f"Products in Azure Cosmos DB, partitioned by categoryId. Limits: a product "
+                f"{MAX_ITEM_BYTES} bytes as Cosmos DB counts it (its JSON in UTF-8), JSON bodies "
+                f"{MAX_JSON_BODY_BYTES} bytes (imports {MAX_IMPORT_BYTES} bytes and "
                 f"{MAX_IMPORT_RECORDS} records), nesting {MAX_DEPTH} "
                 f"levels, {MAX_BATCH_OPERATIONS} operations per batch, "
-                f"{MAX_PATCH_OPERATIONS} per patch. "
-                "In Azure every route but /health and /openapi.json needs a function key "
-                "(x-functions-key header or code query parameter); locally none is checked."
+                f"{MAX_PATCH_OPERATIONS} per patch; every number within +-{MAX_SAFE_INTEGER} "
+                "and no more precise than a double. Every route that serves GET serves HEAD "
+                "too, and every route answers OPTIONS with Allow. In Azure every operation that "
+                "declares a security requirement needs a function key (x-functions-key header "
+                "or code query parameter); /health, /openapi.json and the /docs page do not."
             ),
         },
         "servers": [{"url": f"/{ROUTE_PREFIX}"}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),
-            "securitySchemes": {
-                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}
-            },
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -22,6 +22,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from shared.platform.errors import PayloadTooLargeError
+from shared.platform.json_numbers import MAX_SAFE_INTEGER
+from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.utf8_json import utf8_size
+
 SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_ts", "_attachments", "_lsn"})
 KEY_FIELDS = frozenset({"id", "categoryId"})
 MAX_ID_LENGTH = 255
@@ -69,7 +74,7 @@ ProductId = Annotated[
 ]
 CategoryId = ProductId
 Name = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
-Price = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Price = Annotated[float, Field(ge=0, le=MAX_SAFE_INTEGER, allow_inf_nan=False, strict=True)]
 Tag = StrictStr
 Tags = list[Tag]
 Ttl = Annotated[
@@ -82,6 +87,18 @@ Ttl = Annotated[
 
 def new_product_id() -> str:
     return str(uuid.uuid4())
+
+
+def item_within_limit(item: dict[str, Any]) -> dict[str, Any]:
+    """`item`, if Cosmos DB can store it: at most MAX_ITEM_BYTES as it counts an item, the UTF-8
+    length of its JSON (what the client sends). 413 otherwise, before anything is sent."""
+    size = utf8_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise PayloadTooLargeError(
+            f"The product is {size:,} bytes as Cosmos DB counts an item (its JSON in UTF-8); "
+            f"an item may be at most {MAX_ITEM_BYTES:,}."
+        )
+    return item
 
 
 def strip_system_properties(data: dict[str, Any]) -> dict[str, Any]:

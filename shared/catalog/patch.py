@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +29,7 @@ from shared.catalog.models import (
     Ttl,
 )
 from shared.platform.errors import BadRequestError
+from shared.platform.json_numbers import MAX_SAFE_INTEGER
 
 MAX_PATCH_OPERATIONS = 10
 SUPPORTED_OPS = ("add", "remove", "replace", "set", "incr")
@@ -82,7 +82,12 @@ def _check_value(index: int, field: str, adapter: TypeAdapter[Any], value: Any) 
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A number Cosmos DB stores exactly: within +-(2^53 - 1) (so finite too)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    )
 
 
 def _check_tags_element(index: int, op: str, tokens: list[str], value: Any) -> None:
@@ -127,7 +132,7 @@ def _check_operation(index: int, operation: Any) -> dict[str, Any]:
     else:
         value = operation["value"]
     if op == "incr" and not _is_number(value):
-        raise _fail(index, "incr needs a finite number")
+        raise _fail(index, f"incr needs a number within +-{MAX_SAFE_INTEGER}")
     if tokens[0] in _FIELD_TYPES:
         _check_product_field(index, op, tokens, value)
     checked = {"op": op, "path": operation["path"]}
@@ -142,31 +147,50 @@ def _plain(number: float) -> str:
 def _price_guard(operations: list[dict[str, Any]]) -> str | None:
     """Follow the price through the operations in order. A price set outright must end valid
     (checked now); one that ends as the stored price plus increments gets a predicate that
-    holds exactly when the result is a finite number >= 0."""
+    holds exactly when the result is a valid price: from 0 to 2^53 - 1."""
     known: float | None = None
-    delta = 0.0
+    increments: list[float] = []
     for operation in operations:
         if operation["path"] != "/price":
             continue
         if operation["op"] == "incr":
             if known is None:
-                delta += operation["value"]
+                increments.append(operation["value"])
             else:
                 known += operation["value"]
         else:
-            known, delta = operation["value"], 0.0
+            known, increments = operation["value"], []
     if known is not None:
-        if not (math.isfinite(known) and known >= 0):
-            raise BadRequestError("The patch would leave price negative or not finite.")
+        if not 0 <= known <= MAX_SAFE_INTEGER:
+            raise BadRequestError(
+                f"The patch would leave price negative or beyond {MAX_SAFE_INTEGER}."
+            )
         return None
-    if not math.isfinite(delta):
-        raise BadRequestError("The patch would leave price not finite.")
+    delta = sum(increments)
+    if not -MAX_SAFE_INTEGER <= delta <= MAX_SAFE_INTEGER:
+        raise BadRequestError(f"The increments would take any price beyond {MAX_SAFE_INTEGER}.")
     conditions = []
     if delta < 0:
-        conditions.append(f"c.price >= {_plain(-delta)}")
-    if sys.float_info.max - delta < sys.float_info.max:
-        conditions.append(f"c.price <= {_plain(sys.float_info.max - delta)}")
+        conditions.append(f"c.price >= {_plain(_bound(-delta, increments, up=True))}")
+    if delta > 0:
+        bound = _bound(MAX_SAFE_INTEGER - delta, increments, up=False)
+        conditions.append(f"c.price <= {_plain(bound)}")
     return f"FROM c WHERE {' AND '.join(conditions)}" if conditions else None
+
+
+def _bound(start: float, increments: list[float], *, up: bool) -> float:
+    """The stored price nearest `start` from which Cosmos DB's sums (one increment after the
+    other, each rounded to a double) stay a valid price: the exact bound may round past it."""
+    bound = start
+    while not 0 <= _after(bound, increments) <= MAX_SAFE_INTEGER:
+        bound = math.nextafter(bound, math.inf if up else -math.inf)
+    return bound
+
+
+def _after(price: float, increments: list[float]) -> float:
+    for increment in increments:
+        price += increment
+    return price
 
 
 def to_cosmos_patch(document: Any) -> CosmosPatch:

@@ -8,11 +8,8 @@ properties removed.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,16 +22,21 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
-from shared.catalog.models import Product, ProductCreate, strip_system_properties
+from shared.catalog import continuation as continuation_tokens
+from shared.catalog.continuation import InvalidContinuationError
+from shared.catalog.models import (
+    Product,
+    ProductCreate,
+    item_within_limit,
+    strip_system_properties,
+)
 from shared.catalog.patch import CosmosPatch
 from shared.platform.cosmos import products_container
 from shared.platform.errors import (
-    BadRequestError,
     ConflictError,
     StoreMissingError,
     batch_extensions,
 )
-from shared.platform.json_input import JsonInputError, loads
 from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 logger = logging.getLogger(__name__)
@@ -43,24 +45,22 @@ logger = logging.getLogger(__name__)
 PARTITION_DELETE_UNSUPPORTED = frozenset({400, 403, 405, 501})
 
 
-class InvalidContinuationError(BadRequestError):
-    def __init__(self) -> None:
-        super().__init__("The continuation token is not valid.")
-
-
+# A patch that does not apply to the product as it is now is a conflict (RFC 5789), whether it
+# is sent alone or in a batch: one cause, one status (409), whatever Cosmos DB answered.
 PATCH_CONFLICT = (
     "The patch does not apply to the product as it is now: a path it names does not exist, "
     "or incr names a value that is not a number."
 )
+PRICE_CONFLICT = "The patch would leave the product's price negative or beyond 2^53 - 1."
 
 
 class BatchPatchConflictError(ConflictError):
-    """A patch in a batch did not apply to the stored item (RFC 5789: a conflict, not a 400)."""
+    """A patch in a batch did not apply to the stored item: the batch's problem says 409 for
+    it, as a patch alone would."""
 
-    def __init__(self, error: CosmosBatchOperationError) -> None:
-        super().__init__(
-            f"Operation {error.error_index}: {PATCH_CONFLICT}", extensions=batch_extensions(error)
-        )
+    def __init__(self, error: CosmosBatchOperationError, *, reason: str) -> None:
+        extensions = batch_extensions(error, failed_status=int(self.status))
+        super().__init__(f"Operation {error.error_index}: {reason}", extensions=extensions)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _only_if_unchanged(etag: str | None) -> dict[str, Any]:
 
 async def create_product(*, product: ProductCreate) -> StoredProduct:
     container = await products_container()
-    item = await container.create_item(body=product.to_item())
+    item = await container.create_item(body=item_within_limit(product.to_item()))
     return _stored(item)
 
 
@@ -107,7 +107,7 @@ async def read_product(*, category_id: str, product_id: str) -> StoredProduct:
 async def replace_product(*, product: Product, if_match: str | None) -> StoredProduct:
     container = await products_container()
     item = await container.replace_item(
-        item=product.id, body=product.to_item(), **_only_if_unchanged(if_match)
+        item=product.id, body=item_within_limit(product.to_item()), **_only_if_unchanged(if_match)
     )
     return _stored(item)
 
@@ -127,18 +127,29 @@ async def patch_product(
             **_only_if_unchanged(if_match),
         )
     except CosmosAccessConditionFailedError:
-        if patch.filter_predicate is None:
+        if not await _filter_refused(category_id, product_id, patch.filter_predicate, if_match):
             raise
-        current = await read_product(category_id=category_id, product_id=product_id)
-        if if_match is not None and current.etag != if_match:
-            raise
-        raise ConflictError("The patch would leave the product's price negative.") from None
+        raise ConflictError(PRICE_CONFLICT) from None
     except CosmosHttpResponseError as error:
         if error.status_code != 400:
             raise
         # RFC 5789: a patch that cannot apply to the resource's current state is a conflict.
         raise ConflictError(PATCH_CONFLICT) from None
     return _stored(item)
+
+
+async def _filter_refused(
+    category_id: str, product_id: str, filter_predicate: str | None, if_match: str | None
+) -> bool:
+    """Whether a patch's 412 came from its filter predicate (the stored price) rather than from
+    If-Match: without If-Match it can only be the filter; with one, the filter refused it only
+    if the product still has that ETag."""
+    if filter_predicate is None:
+        return False
+    if if_match is None:
+        return True
+    current = await read_product(category_id=category_id, product_id=product_id)
+    return current.etag == if_match
 
 
 async def delete_product(*, category_id: str, product_id: str, if_match: str | None) -> None:
@@ -150,50 +161,38 @@ async def delete_product(*, category_id: str, product_id: str, if_match: str | N
     )
 
 
-def encode_continuation(token: str | None) -> str | None:
-    """The SDK's continuation wrapped into an opaque, URL-safe token."""
-    if not token:
-        return None
-    return base64.urlsafe_b64encode(json.dumps({"cosmos": token}).encode()).decode()
-
-
-def decode_continuation(token: str | None) -> str | None:
-    if not token:
-        return None
-    try:
-        decoded = loads(base64.b64decode(token.encode(), altchars=b"-_", validate=True))
-    except (binascii.Error, UnicodeEncodeError, JsonInputError):
-        raise InvalidContinuationError() from None
-    inner = decoded.get("cosmos") if isinstance(decoded, dict) else None
-    if not isinstance(inner, str) or not inner:
-        raise InvalidContinuationError()
-    return inner
-
-
-async def read_page(query: AsyncItemPaged[dict[str, Any]], continuation: str | None) -> Page:
-    """The page of `query` that `continuation` (a token this module wrote) points at, or the
-    first; its items without system properties, and the token of the next page (None on the
-    last). 400 for a token that is not one of ours."""
-    pager = cast(AsyncPageIterator[Any], query.by_page(decode_continuation(continuation)))
+async def read_page(
+    *, listing: str, continuation: str | None, query: Callable[[], AsyncItemPaged[dict[str, Any]]]
+) -> Page:
+    """The page of `listing` that `continuation` (a token issued for that listing) points at,
+    or the first: its items without system properties, and the token of the next page (None on
+    the last). The token is checked before the query is built: 400 for one that is not ours or
+    is another listing's."""
+    cosmos_token = continuation_tokens.redeem(continuation, listing=listing)
+    pager = cast(AsyncPageIterator[Any], query().by_page(cosmos_token))
     items: list[dict[str, Any]] = []
     try:
         async for page in pager:
             items = [strip_system_properties(item) async for item in page]
             break
     except CosmosHttpResponseError as error:
-        if continuation and error.status_code == 400:  # Cosmos did not write this token
+        if cosmos_token and error.status_code == 400:  # Cosmos did not write this token
             raise InvalidContinuationError() from None
         raise
-    return Page(items=items, continuation=encode_continuation(pager.continuation_token))
+    next_token = continuation_tokens.issue(pager.continuation_token, listing=listing)
+    return Page(items=items, continuation=next_token)
 
 
 async def list_products(*, category_id: str, limit: int, continuation: str | None) -> Page:
     """One page of a category's products and the token for the next page (None on the last)."""
     container = await products_container()
-    query = container.query_items(
-        "SELECT * FROM c", partition_key=category_id, max_item_count=limit
+    return await read_page(
+        listing=f"categories/{category_id}/products",
+        continuation=continuation,
+        query=lambda: container.query_items(
+            "SELECT * FROM c", partition_key=category_id, max_item_count=limit
+        ),
     )
-    return await read_page(query, continuation)
 
 
 async def execute_batch(
@@ -202,12 +201,36 @@ async def execute_batch(
     """Run a transactional batch in one category; a failed operation fails it as a whole."""
     container = await products_container()
     try:
-        results = await container.execute_item_batch(list(operations), partition_key=category_id)
+        # The SDK takes options out of the dicts it is given: it gets copies, so that a failure
+        # can still be read against the operation as sent.
+        sent = [(kind, arguments, dict(options)) for kind, arguments, options in operations]
+        results = await container.execute_item_batch(sent, partition_key=category_id)
     except CosmosBatchOperationError as error:
-        if error.status_code == 400 and operations[error.error_index][0] == "patch":
-            raise BatchPatchConflictError(error) from error
+        reason = await _patch_conflict(category_id, operations[error.error_index], error)
+        if reason is not None:
+            raise BatchPatchConflictError(error, reason=reason) from error
         raise  # shared.platform.errors translates it, as every Cosmos error
     return list(results)
+
+
+async def _patch_conflict(
+    category_id: str,
+    operation: tuple[str, tuple[Any, ...], dict[str, Any]],
+    error: CosmosBatchOperationError,
+) -> str | None:
+    """Why the failed operation of a batch is a patch that does not apply to the stored item, or
+    None when it failed for another reason (a stale ifMatch stays 412)."""
+    kind, arguments, options = operation
+    if kind != "patch":
+        return None
+    if error.status_code == 400:
+        return PATCH_CONFLICT
+    filter_predicate, if_match = options.get("filter_predicate"), options.get("if_match_etag")
+    if error.status_code == 412 and await _filter_refused(
+        category_id, arguments[0], filter_predicate, if_match
+    ):
+        return PRICE_CONFLICT
+    return None
 
 
 async def _delete_in_batches(category_id: str) -> int:

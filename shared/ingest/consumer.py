@@ -30,12 +30,11 @@ from shared.platform import cosmos, metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.errors import field_errors, is_store_missing
 from shared.platform.host_config import max_dequeue_count
-from shared.platform.json_input import holds_non_finite
+from shared.platform.json_numbers import first_refused
 from shared.platform.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-NON_FINITE_REASON = "NaN and Infinity are not valid JSON numbers"
 ID_NAMESPACE = uuid.UUID("4f3a1c52-8d0e-4b7a-9f61-2c5e7d9a0b13")
 
 
@@ -79,8 +78,10 @@ def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
 def _validated(message: IngestMessage, message_id: str, index: int, raw: object) -> Record | Reject:
     if not isinstance(raw, dict):
         return Reject(index=index, status=400, reason="a product must be a JSON object", record=raw)
-    if holds_non_finite(raw):
-        return Reject(index=index, status=400, reason=NON_FINITE_REASON, raw=_printable(raw))
+    refused = first_refused(raw)
+    if refused is not None:
+        reason = f"{refused.field}: {refused.reason}"
+        return Reject(index=index, status=400, reason=reason, raw=_printable(raw))
     try:
         data = raw if "id" in raw else {"id": _derived_id(message, message_id, index), **raw}
         return Record(index=index, item=Product.model_validate(data).to_item())
@@ -119,7 +120,8 @@ def validate_records(
 
 
 def _printable(record: object) -> str:
-    """A record holding NaN or Infinity, as text that JSON can carry."""
+    """A record holding a refused number, as text that JSON can carry (the number as sent, in a
+    string)."""
     return json.dumps(record, default=repr)
 
 

@@ -46,10 +46,11 @@ def _import_envelope(data: dict[str, Any]) -> IngestMessage:
 
 
 def parse_message(body: bytes) -> IngestMessage:
-    """The message's records. NaN and Infinity are marked (`NON_FINITE`) rather than refused, so
-    that only the records holding them are rejected."""
+    """The message's records. Numbers Cosmos DB would not store as sent (NaN, an integer beyond
+    2^53 - 1, ...) are marked rather than refused, so that only the records holding them are
+    rejected."""
     try:
-        data = loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_non_finite=True)
+        data = loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_refused_numbers=True)
     except JsonInputError as error:
         raise MalformedMessage(f"message is not valid JSON: {error}") from None
     if isinstance(data, list):

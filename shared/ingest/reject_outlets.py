@@ -7,7 +7,6 @@ its record was (`reject-<part>-<index>`), so a message delivered again stores ea
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,6 +18,7 @@ from shared.ingest.writer import chunk
 from shared.platform import queues
 from shared.platform.cosmos import imports_container
 from shared.platform.settings import get_settings
+from shared.platform.utf8_json import compact_json, utf8_size
 
 SEND_CONCURRENCY = 16
 
@@ -34,7 +34,7 @@ async def send_rejects(
     async def send(reject: Reject) -> None:
         entry = reject_entry(reject, message=message, message_id=message_id)
         async with slots:
-            await queues.send(queue, json.dumps(entry))
+            await queues.send(queue, compact_json(entry))
 
     try:
         async with asyncio.TaskGroup() as sends:
@@ -62,7 +62,7 @@ class StoredReject:
 
     @property
     def size(self) -> int:
-        return len(json.dumps(self.item).encode())
+        return utf8_size(self.item)
 
 
 def _stored_rejects(
@@ -105,13 +105,16 @@ async def read_rejects(*, import_id: str, limit: int, continuation: str | None) 
     """One page of an import's stored rejects, and the token of the next page (None on the
     last)."""
     container = await imports_container()
-    query = container.query_items(
-        REJECT_QUERY,
-        parameters=[{"name": "@type", "value": REJECT_ITEM}],
-        partition_key=import_id,
-        max_item_count=limit,
+    page = await read_page(
+        listing=f"imports/{import_id}/rejects",
+        continuation=continuation,
+        query=lambda: container.query_items(
+            REJECT_QUERY,
+            parameters=[{"name": "@type", "value": REJECT_ITEM}],
+            partition_key=import_id,
+            max_item_count=limit,
+        ),
     )
-    page = await read_page(query, continuation)
     entries = [
         cast(RejectEntry, {k: v for k, v in item.items() if k in ENTRY_FIELDS})
         for item in page.items

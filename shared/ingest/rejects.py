@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, NotRequired
 
 from typing_extensions import TypedDict
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage
+from shared.platform.utf8_json import compact_json, utf8_size
 
 TRUNCATED_RECORD_CHARACTERS = 32_000  # at most; fewer when escapes make it grow
 
@@ -59,26 +59,26 @@ def reject_entry(reject: Reject, *, message: IngestMessage | None, message_id: s
         entry["record"] = reject.record
     if encoded_size(entry) > MAX_MESSAGE_JSON_BYTES:
         dropped = entry.pop("record") if "record" in entry else entry.pop("raw", None)
-        text = dropped if isinstance(dropped, str) else json.dumps(dropped)
+        text = dropped if isinstance(dropped, str) else compact_json(dropped)
         entry["truncated"] = _cut_to_fit(text, MAX_MESSAGE_JSON_BYTES - encoded_size(entry))
     return entry
 
 
 def encoded_size(entry: RejectEntry) -> int:
-    """The entry's size as the rejects queue carries it: JSON (escapes included) in UTF-8."""
-    return len(json.dumps(entry).encode())
+    """The entry's size as the rejects queue carries it (and Cosmos DB stores it): its compact
+    JSON in UTF-8."""
+    return utf8_size(entry)
 
 
-TRUNCATED_FIELD_OVERHEAD = len(',  "truncated": ""')
+TRUNCATED_FIELD_OVERHEAD = len(',"truncated":""')
 
 
 def _cut_to_fit(text: str, room: int) -> str:
     """The longest prefix of `text` (at most TRUNCATED_RECORD_CHARACTERS) whose JSON string,
-    escapes included, takes no more than `room` bytes: quotes, backslashes and non-ASCII text
-    grow when escaped, so the cut is measured, not assumed."""
+    escapes included, takes no more than `room` bytes: quotes, backslashes, control characters
+    and non-ASCII text take more than a byte each, so the cut is measured, not assumed."""
     room -= TRUNCATED_FIELD_OVERHEAD
     cut = text[:TRUNCATED_RECORD_CHARACTERS]
-    while cut and len(json.dumps(cut).encode()) > room:
-        size = len(json.dumps(cut).encode())
+    while cut and (size := utf8_size(cut)) > room:
         cut = cut[: max(0, len(cut) * room // size - 1)]
     return cut

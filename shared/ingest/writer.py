@@ -9,7 +9,6 @@ these pieces.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +23,7 @@ from shared.platform.errors import (
     TRANSIENT_STATUSES,
 )
 from shared.platform.limits import MAX_BATCH_OPERATIONS
+from shared.platform.utf8_json import utf8_size
 
 # The SDK's guidance: keep a transactional batch near 1.2 MB, well under the 2 MB request limit.
 MAX_BATCH_BYTES = 1_200_000
@@ -50,7 +50,7 @@ class Record:
     @cached_property
     def size(self) -> int:
         """Bytes this record adds to a batch request (computed once; items are not mutated)."""
-        return len(json.dumps(self.item, separators=(",", ":")).encode()) + OPERATION_OVERHEAD_BYTES
+        return utf8_size(self.item) + OPERATION_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -191,15 +191,19 @@ def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> 
     return translated
 
 
-def batch_extensions(error: CosmosBatchOperationError) -> dict[str, Any]:
+def batch_extensions(
+    error: CosmosBatchOperationError, *, failed_status: int | None = None
+) -> dict[str, Any]:
     """The problem members of a failed transactional batch: which operation failed, and the
-    status of every operation (424 for those that failed because another did)."""
+    status of every operation (424 for those that failed because another did). `failed_status`
+    replaces Cosmos DB's for the failed operation when the service answers its cause with
+    another status."""
+    statuses = [int(response["statusCode"]) for response in error.operation_responses]
+    if failed_status is not None:
+        statuses[error.error_index] = failed_status
     return {
         "failedOperationIndex": error.error_index,
-        "operations": [
-            {"index": i, "status": int(response["statusCode"])}
-            for i, response in enumerate(error.operation_responses)
-        ],
+        "operations": [{"index": i, "status": status} for i, status in enumerate(statuses)],
     }
 
 

@@ -3,19 +3,20 @@
 Bounds what a document can cost before a parser sees it: nesting deeper than `MAX_DEPTH` is
 refused after one linear scan that needs no recursion (Python's parser recurses per level, and
 ijson's paths grow with depth, so an unchecked deep document costs a stack or quadratic memory).
-NaN and Infinity, which Python's parser accepts but JSON and Cosmos DB do not, are refused, or
-marked when the caller wants to reject only the record that holds them. Error messages never
-quote the input.
+A number that Cosmos DB would not store as sent (`json_numbers`: NaN, Infinity, an integer beyond
+2^53 - 1, more precision than a double) is refused, naming where it is, or marked when the caller
+wants to reject only the record that holds it. Error messages never quote the input.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any, Final
+
+from shared.platform import json_numbers
 
 MAX_DEPTH: Final = 64
 
@@ -32,15 +33,14 @@ class JsonInputError(ValueError):
     """The input is not acceptable JSON; the message is safe to show a client."""
 
 
-class NonFinite:
-    """Stands in for NaN, Infinity or a number too large for a double, where the caller asked to
-    find such values instead of refusing the whole document."""
+class RefusedNumberError(JsonInputError):
+    """A number Cosmos DB would not store as sent: where it is (`tags.0`; `body` for the whole
+    value) and why."""
 
-    def __repr__(self) -> str:
-        return "NON_FINITE"
-
-
-NON_FINITE: Final = NonFinite()
+    def __init__(self, *, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}.")
+        self.field = field
+        self.reason = reason
 
 
 def nesting_depth(data: bytes) -> int:
@@ -55,24 +55,38 @@ def check_depth(data: bytes, *, max_depth: int = MAX_DEPTH) -> None:
         raise JsonInputError(f"JSON may nest arrays and objects at most {max_depth} levels deep.")
 
 
-def _refuse_constant(_: str) -> Any:
-    raise JsonInputError("NaN and Infinity are not valid JSON numbers.")
+MARKING_DECODER: Final = json.JSONDecoder(
+    parse_constant=json_numbers.marked_constant,
+    parse_float=json_numbers.marked_float,
+    parse_int=json_numbers.marked_int,
+)
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise JsonInputError("A number is too large for a double.")
-    return value
+class _StrictDecoder(json.JSONDecoder):
+    """Refuses a number that Cosmos DB would not store as sent, naming where it is. The rules
+    see only the number, so a refused one is found by reading the value again, marking. Text
+    cut short (a stream's buffer) fails that reading as it fails any other, so a reader that
+    reads on when a value is incomplete still does."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            parse_constant=json_numbers.refuse_constant,
+            parse_float=json_numbers.strict_float,
+            parse_int=json_numbers.strict_int,
+        )
+
+    def raw_decode(self, s: str, idx: int = 0) -> tuple[Any, int]:
+        try:
+            return super().raw_decode(s, idx)
+        except json_numbers.NumberRefused as refused:
+            value, _ = MARKING_DECODER.raw_decode(s, idx)
+            found = json_numbers.first_refused(value)
+            field = found.field if found else "body"
+            reason = found.reason if found else refused.reason
+            raise RefusedNumberError(field=field, reason=reason) from None
 
 
-def _marked_float(text: str) -> float | NonFinite:
-    value = float(text)
-    return value if math.isfinite(value) else NON_FINITE
-
-
-STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
-_MARKING = json.JSONDecoder(parse_constant=lambda _: NON_FINITE, parse_float=_marked_float)
+STRICT_DECODER: Final = _StrictDecoder()
 
 
 def _text(data: bytes | str, max_depth: int) -> str:
@@ -93,27 +107,16 @@ def _decoded(decode: Callable[[], Any]) -> Any:
         raise JsonInputError(
             f"The JSON is malformed at line {error.lineno}, column {error.colno}."
         ) from None
-    except (ValueError, RecursionError):  # e.g. an integer of more than 4,300 digits
+    except (ValueError, RecursionError):
         raise JsonInputError("The JSON holds a value that cannot be read.") from None
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_non_finite: bool = False) -> Any:
-    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and non-finite numbers
-    (or, with `mark_non_finite`, putting `NON_FINITE` where they were)."""
+def loads(
+    data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_refused_numbers: bool = False
+) -> Any:
+    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and numbers Cosmos DB
+    would not store as sent (or, with `mark_refused_numbers`, putting a
+    `json_numbers.RefusedNumber` where each was: `json_numbers.first_refused` finds them)."""
     text = _text(data, max_depth)
-    decoder = _MARKING if mark_non_finite else STRICT_DECODER
+    decoder = MARKING_DECODER if mark_refused_numbers else STRICT_DECODER
     return _decoded(lambda: decoder.decode(text))
-
-
-def holds_non_finite(value: Any) -> bool:
-    """Whether a value parsed with `mark_non_finite` held NaN or Infinity anywhere."""
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if current is NON_FINITE:
-            return True
-        if isinstance(current, dict):
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-    return False

@@ -109,3 +109,43 @@ def test_a_failed_batch_reports_the_charge_cosmos_gave_it_once(
     response = batch(api, category, *operations)
     assert_problem(response, 409)
     assert float(response.headers["x-ms-request-charge"]) == charged_by_cosmos
+
+
+# One cause, one status: a patch that does not apply to the stored product is 409 alone and in
+# a batch (Cosmos DB answers 412 for a filter predicate and 400 for a missing path).
+NOT_APPLICABLE = {
+    "price-would-go-negative": [{"op": "incr", "path": "/price", "value": -100}],
+    "path-does-not-exist": [{"op": "remove", "path": "/nothing"}],
+    "incr-of-a-string": [{"op": "incr", "path": "/color", "value": 1}],
+}
+
+
+@pytest.mark.parametrize("patch", NOT_APPLICABLE.values(), ids=NOT_APPLICABLE.keys())
+def test_a_patch_that_does_not_apply_is_409_alone_and_in_a_batch(
+    api: Api, patch: list[dict[str, object]]
+) -> None:
+    created = create(api, price=5, color="red")
+    alone = api.patch(
+        f"/products/{created['categoryId']}/{created['id']}",
+        json=patch,
+        headers={"content-type": "application/json-patch+json"},
+    )
+    assert_problem(alone, 409)
+    read = {"op": "read", "id": created["id"]}
+    in_batch = batch(
+        api, created["categoryId"], read, {"op": "patch", "id": created["id"], "patch": patch}
+    )
+    body = assert_problem(in_batch, 409)
+    assert body["failedOperationIndex"] == 1
+    assert [o["status"] for o in body["operations"]] == [424, 409]
+
+
+def test_a_guarded_increment_with_a_stale_if_match_in_a_batch_is_still_412(api: Api) -> None:
+    created = create(api, price=5)
+    operation = {
+        "op": "patch",
+        "id": created["id"],
+        "patch": [{"op": "incr", "path": "/price", "value": -100}],
+        "ifMatch": '"00000000-0000-0000-0000-000000000000"',
+    }
+    assert_problem(batch(api, created["categoryId"], operation), 412)

@@ -13,6 +13,9 @@ from azure.cosmos.exceptions import (
     CosmosResourceNotFoundError,
 )
 
+from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.utf8_json import utf8_size
 from tests.factories import unique
 from tests.integration.conftest import Emulator
 
@@ -246,3 +249,70 @@ def test_batch_with_minimal_response_returns_statuses_without_bodies(
     assert [r["statusCode"] for r in results] == [201, 200]
     assert "resourceBody" not in results[0]
     assert results[1]["resourceBody"]["id"] == "a"
+
+
+def test_an_item_is_measured_by_the_bytes_that_arrive_its_utf8_json_at_most_2_mib(
+    stack: LocalStack, database: DatabaseProxy
+) -> None:
+    """As Cosmos DB counts an item (the UTF-8 length of its JSON): one of exactly 2 MiB fits
+    when sent as UTF-8, one byte more does not, and the same item escaped (the SDK's default,
+    two bytes of é become six) is far over."""
+    container = make_container(database)
+    compact = CosmosClient(
+        stack.cosmos_endpoint,
+        credential=EMULATOR_KEY,
+        connection_verify=False,
+        enable_compact_utf8_item_writes=True,
+    )
+    writer = compact.get_database_client(database.id).get_container_client(container.id)
+    fitting = item("fits", description="")
+    fitting["description"] = "é" * ((MAX_ITEM_BYTES - utf8_size(fitting) - 100) // 2)
+    fitting["pad"] = "x" * (MAX_ITEM_BYTES - utf8_size({**fitting, "pad": ""}))
+    assert utf8_size(fitting) == MAX_ITEM_BYTES
+    writer.create_item(fitting)
+    assert (
+        container.read_item("fits", partition_key="bikes")["description"]
+        == (fitting["description"])
+    )
+    with pytest.raises(CosmosHttpResponseError) as too_large:
+        writer.create_item({**fitting, "id": "over", "pad": fitting["pad"] + "x"})
+    assert too_large.value.status_code == 413
+    with pytest.raises(CosmosHttpResponseError) as escaped:
+        container.create_item({**item("escaped"), "description": "é" * 400_000})
+    assert escaped.value.status_code == 413
+
+
+INCR = [{"op": "incr", "path": "/price", "value": 1}]
+
+
+def same_id_in_two_partitions(container: ContainerProxy) -> None:
+    """Item "same" priced 0 in "cheap" and 100 in "dear"."""
+    container.create_item(item("same", category="cheap", price=0))
+    container.create_item(item("same", category="dear", price=100))
+
+
+def test_a_patch_condition_is_judged_on_its_own_item_as_written(container: ContainerProxy) -> None:
+    """Not satisfied by an item of the same id in another partition, and not lower-cased."""
+    same_id_in_two_partitions(container)
+    with pytest.raises(CosmosHttpResponseError) as refused:
+        container.patch_item(
+            "same", partition_key="dear", patch_operations=INCR,
+            filter_predicate="FROM c WHERE c.price <= 0",
+        )  # fmt: skip
+    assert refused.value.status_code == 412
+    patched = container.patch_item(
+        "same", partition_key="dear", patch_operations=INCR,
+        filter_predicate="FROM c WHERE c.categoryId = 'dear' AND c.price >= 100",
+    )  # fmt: skip
+    assert patched["price"] == 101
+
+
+def test_a_batch_patch_condition_is_judged_on_its_own_item(container: ContainerProxy) -> None:
+    same_id_in_two_partitions(container)
+    with pytest.raises(CosmosBatchOperationError) as refused:
+        container.execute_item_batch(
+            [("patch", ("same", INCR), {"filter_predicate": "FROM c WHERE c.price <= 0"})],
+            partition_key="dear",
+        )
+    assert refused.value.status_code == 412
+    assert container.read_item("same", partition_key="dear")["price"] == 100

@@ -195,7 +195,7 @@ def test_a_batch_increment_that_would_make_the_price_negative_fails_the_batch(
         "patch": [{"op": "incr", "path": "/price", "value": -6}],
     }
     response = api.post(f"/categories/{created['categoryId']}/batch", json={"operations": [patch]})
-    assert_problem(response, 412)
+    assert_problem(response, 409)
     stored = products_container.read_item(created["id"], partition_key=created["categoryId"])
     assert stored["price"] == 5
 

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from shared.platform.limits import MAX_JSON_BODY_BYTES
 from tests.factories import product_json, unique
 from tests.integration.conftest import Api, Emulator
 
@@ -92,9 +93,15 @@ def test_create_with_a_non_object_body_returns_400(api: Api) -> None:
     assert_problem(api.post("/products", json=[product_json()]), 400)
 
 
-def test_create_with_body_over_2_mb_returns_413(api: Api) -> None:
+def test_create_of_a_product_over_2_mb_returns_413(api: Api) -> None:
     response = api.post("/products", json=product_json(blob="x" * (2 * 1024 * 1024 + 1)))
     assert_problem(response, 413)
+
+
+def test_create_with_a_body_over_the_json_body_limit_returns_413(api: Api) -> None:
+    body = b"{" + b" " * MAX_JSON_BODY_BYTES + b"}"
+    response = api.post("/products", data=body, headers={"content-type": "application/json"})
+    assert f"{MAX_JSON_BODY_BYTES}" in assert_problem(response, 413)["detail"]
 
 
 # --- read -----------------------------------------------------------------------------------

@@ -30,22 +30,37 @@ def routes() -> dict[str, tuple[str, frozenset[str]]]:
     return indexed
 
 
+READ = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def test_every_product_route_is_indexed() -> None:
     assert routes() == {
-        "create_product": ("products", frozenset({"POST"})),
-        "read_product": ("products/{categoryId}/{id}", frozenset({"GET"})),
+        "create_product": ("products", frozenset({"POST", "OPTIONS"})),
+        "read_product": ("products/{categoryId}/{id}", READ),
         "replace_product": ("products/{categoryId}/{id}", frozenset({"PUT"})),
         "patch_product": ("products/{categoryId}/{id}", frozenset({"PATCH"})),
         "delete_product": ("products/{categoryId}/{id}", frozenset({"DELETE"})),
-        "list_category_products": ("categories/{categoryId}/products", frozenset({"GET"})),
+        "list_category_products": ("categories/{categoryId}/products", READ),
         "delete_category_products": ("categories/{categoryId}/products", frozenset({"DELETE"})),
-        "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST"})),
-        "start_import": ("imports", frozenset({"POST"})),
-        "read_import": ("imports/{importId}", frozenset({"GET"})),
-        "list_import_rejects": ("imports/{importId}/rejects", frozenset({"GET"})),
-        "health": ("health", frozenset({"GET"})),
-        "openapi": ("openapi.json", frozenset({"GET"})),
+        "run_category_batch": ("categories/{categoryId}/batch", frozenset({"POST", "OPTIONS"})),
+        "start_import": ("imports", frozenset({"POST", "OPTIONS"})),
+        "read_import": ("imports/{importId}", READ),
+        "list_import_rejects": ("imports/{importId}/rejects", READ),
+        "health": ("health", READ),
+        "openapi": ("openapi.json", READ),
+        "api_page": ("docs", READ),
+        "api_page_asset": ("docs/{asset}", READ),
     }
+
+
+def test_every_get_declares_head_and_every_route_declares_options_once() -> None:
+    by_route: dict[str, list[frozenset[str]]] = {}
+    for route, methods in routes().values():
+        by_route.setdefault(route, []).append(methods)
+        if "GET" in methods:
+            assert "HEAD" in methods
+    for route, declared in by_route.items():
+        assert sum("OPTIONS" in methods for methods in declared) == 1, route
 
 
 def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
@@ -59,16 +74,30 @@ def test_ingestion_is_a_queue_trigger_on_the_configured_queue() -> None:
     assert ingest["connection"] == "AzureWebJobsStorage"
 
 
-def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> None:
+def auth_levels() -> dict[str, str]:
     levels = {}
     for function in functions():
         trigger = function.get_trigger().get_dict_repr()
         if trigger["type"] == "httpTrigger":
             level = trigger["authLevel"]  # an AuthLevel, or its name when set per route
             levels[function.get_function_name()] = str(getattr(level, "name", level)).upper()
-    assert levels.pop("health") == "ANONYMOUS"
-    assert levels.pop("openapi") == "ANONYMOUS"
+    return levels
+
+
+def test_product_routes_need_a_function_key_in_azure_and_health_does_not() -> None:
+    levels = auth_levels()
+    for anonymous in ("health", "openapi", "api_page", "api_page_asset"):
+        assert levels.pop(anonymous) == "ANONYMOUS"
     assert set(levels.values()) == {"FUNCTION"}
+
+
+def test_the_document_requires_a_key_exactly_where_azure_checks_one() -> None:
+    levels = auth_levels()
+    for methods in openapi_document()["paths"].values():
+        for operation in methods.values():
+            keyed = levels[operation["operationId"]] != "ANONYMOUS"
+            assert bool(operation["security"]) == keyed, operation["operationId"]
+            assert ("401" in operation["responses"]) == keyed
 
 
 def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
@@ -77,8 +106,8 @@ def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
         for path, methods in openapi_document()["paths"].items()
         for method, operation in methods.items()
     }
-    registered = {
-        name: (re.sub(r"\{(\w+)[^}]*\}", r"{\1}", route), methods)
+    registered = {  # HEAD and OPTIONS are the edge's, the same for every route: not operations
+        name: (re.sub(r"\{(\w+)[^}]*\}", r"{\1}", route), methods - {"HEAD", "OPTIONS"})
         for name, (route, methods) in routes().items()
     }
     assert documented == registered

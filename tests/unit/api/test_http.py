@@ -18,7 +18,7 @@ from shared.platform.errors import (
     UnsupportedMediaTypeError,
     to_service_error,
 )
-from shared.platform.limits import MAX_ITEM_BYTES
+from shared.platform.limits import MAX_JSON_BODY_BYTES
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE
 from tests.factories import http_request
 from tests.unit.conftest import Captured
@@ -60,8 +60,8 @@ def test_read_json_refuses_another_media_type_with_415() -> None:
         read_json(request)
 
 
-def test_read_json_refuses_a_body_over_the_item_limit_with_413() -> None:
-    request = http_request("POST", body=b" " * (MAX_ITEM_BYTES + 1))
+def test_read_json_refuses_a_body_over_the_json_body_limit_with_413() -> None:
+    request = http_request("POST", body=b" " * (MAX_JSON_BODY_BYTES + 1))
     with pytest.raises(PayloadTooLargeError):
         read_json(request)
 
@@ -70,11 +70,10 @@ def test_read_json_refuses_a_body_over_the_item_limit_with_413() -> None:
     "body",
     [
         b'{"s3cr3t": ',
-        b'{"s3cr3t": NaN}',
         b'{"s3cr3t": ' + b"[" * 100 + b"]" * 100 + b"}",
         b'{"s3cr3t": "\xff"}',
     ],
-    ids=["truncated", "nan", "too-deep", "not-utf8"],
+    ids=["truncated", "too-deep", "not-utf8"],
 )
 def test_read_json_refuses_unacceptable_json_with_400_without_echoing_it(body: bytes) -> None:
     with pytest.raises(BadRequestError) as refused:
@@ -82,8 +81,25 @@ def test_read_json_refuses_unacceptable_json_with_400_without_echoing_it(body: b
     assert "s3cr3t" not in refused.value.detail
 
 
+@pytest.mark.parametrize("number", [b"1e400", b"12345678901234567890", b"0.10000000000000000001"])
+def test_a_refused_number_is_named_by_its_place_never_by_its_value(number: bytes) -> None:
+    body = b'{"tags": [], "weight": ' + number + b"}"
+    with pytest.raises(BadRequestError) as refused:
+        read_json(http_request("POST", body=body, headers={"content-type": "application/json"}))
+    assert refused.value.extensions["errors"][0]["field"] == "weight"
+    assert number.decode() not in refused.value.detail
+
+
+def test_a_long_key_is_cut_where_a_refused_number_is_named() -> None:
+    key = "k" * 10_000
+    body = b'{"' + key.encode() + b'": 1e400}'
+    with pytest.raises(BadRequestError) as refused:
+        read_json(http_request("POST", body=body, headers={"content-type": "application/json"}))
+    assert len(refused.value.detail) < 500
+
+
 def served(handler: Any, req: func.HttpRequest, route: str = "products/{categoryId}/{id}") -> Any:
-    return asyncio.run(http_endpoint(route)(handler)(req))
+    return asyncio.run(http_endpoint(route, methods=["GET", "HEAD", "OPTIONS"])(handler)(req))
 
 
 def test_an_http_invocation_is_a_server_span_named_by_its_route(captured: Captured) -> None:
@@ -120,3 +136,17 @@ def test_an_invocation_answered_with_a_4xx_is_not_an_error_span(captured: Captur
     assert served(read_product, http_request("GET")).status_code == 404
     span = captured.span("GET /api/products/{categoryId}/{id}")
     assert span.status.status_code is not StatusCode.ERROR
+
+
+def test_options_answers_every_method_of_the_route_without_calling_the_handler() -> None:
+    async def never(req: func.HttpRequest) -> func.HttpResponse:
+        raise AssertionError("OPTIONS reached the handler")
+
+    route = "things/{id}"
+    http_endpoint(route, methods=["PUT"])(never)
+    response = asyncio.run(
+        http_endpoint(route, methods=["GET", "HEAD", "OPTIONS"])(never)(http_request("OPTIONS"))
+    )
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+    assert response.get_body() == b""

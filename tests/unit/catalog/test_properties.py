@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from shared.catalog.models import MAX_TTL_SECONDS, Product, ProductCreate
 from shared.catalog.patch import to_cosmos_patch
 from shared.platform.errors import BadRequestError
+from shared.platform.json_numbers import MAX_SAFE_INTEGER
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 json_values = st.recursive(
@@ -134,13 +135,13 @@ def test_anything_a_patch_may_do_leaves_a_valid_product(document: list[dict[str,
 
 
 @given(
-    st.floats(min_value=0, allow_infinity=False),
+    st.floats(min_value=0, max_value=MAX_SAFE_INTEGER),
     st.lists(
         st.fixed_dictionaries(
             {
                 "op": st.sampled_from(["incr", "set"]),
                 "path": st.just("/price"),
-                "value": st.floats(allow_nan=False, allow_infinity=False),
+                "value": st.floats(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER),
             }
         ),
         min_size=1,

@@ -42,6 +42,13 @@ def test_a_record_written_on_one_line_is_passed_on_as_written() -> None:
     assert read(b'[ {"price": 1.50, "id": "\\u00fc"} ]') == [b'{"price": 1.50, "id": "\\u00fc"}']
 
 
+def test_a_record_spread_over_lines_keeps_its_text_and_numbers_as_written() -> None:
+    """Written again by a serializer, 字 would become \\u5b57 (twice its UTF-8 size) and 0.10
+    would become 0.1; a record's own text is what the API must measure and store."""
+    data = '[\n  {"name": "字",\r\n   "price": 0.10000000000000000001}\n]'.encode()
+    assert read(data) == ['{"name": "字",     "price": 0.10000000000000000001}'.encode()]
+
+
 def test_ndjson_lines_come_out_as_they_are_without_blank_lines() -> None:
     text = b"".join(json.dumps(p).encode() + b"\r\n\n" for p in PRODUCTS) + b'{"last": 1}'
     assert [json.loads(line) for line in read(text)] == [*PRODUCTS, {"last": 1}]

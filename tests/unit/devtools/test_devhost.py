@@ -12,7 +12,13 @@ from devtools.devhost.config import (
     parse_timespan,
     queue_lease,
 )
-from devtools.devhost.functions import FunctionMetadata, index_functions, route_pattern
+from devtools.devhost.functions import (
+    ALL_METHODS,
+    FunctionMetadata,
+    index_functions,
+    route_pattern,
+    served_methods,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +126,26 @@ def test_unsupported_bindings_are_refused() -> None:
         index_functions(metadata_of(app))
 
 
+def test_a_function_serves_what_it_declares_and_head_with_get() -> None:
+    app = func.FunctionApp()
+
+    @app.route(route="a", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+    def post_only(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    @app.route(route="b", methods=["GET", "OPTIONS"])
+    def get_and_options(req: func.HttpRequest) -> func.HttpResponse: ...
+
+    served = {f.name: (f.methods, f.auth_level) for f in index_functions(metadata_of(app)).http}
+    assert served == {
+        "post_only": (frozenset({"POST"}), "anonymous"),
+        "get_and_options": (frozenset({"GET", "HEAD", "OPTIONS"}), "function"),
+    }
+
+
+def test_a_trigger_that_declares_no_method_serves_every_method() -> None:
+    assert served_methods([]) == ALL_METHODS and "HEAD" in ALL_METHODS
+
+
 def test_http_and_queue_triggers_are_indexed_from_the_worker_s_metadata() -> None:
     app = func.FunctionApp()
 
@@ -131,11 +157,12 @@ def test_http_and_queue_triggers_are_indexed_from_the_worker_s_metadata() -> Non
 
     index = index_functions(metadata_of(app))
     (http,) = index.http
-    assert (http.name, http.route, http.methods, http.binding_name) == (
+    assert (http.name, http.route, http.methods, http.binding_name, http.auth_level) == (
         "item",
         "items/{id}",
-        frozenset({"GET", "PUT"}),
+        frozenset({"GET", "HEAD", "PUT"}),  # HEAD with GET, as the host routes it
         "req",
+        "function",
     )
     (queue,) = index.queues
     assert (queue.queue_name, queue.connection, queue.binding_name) == ("orders", "Storage", "msg")

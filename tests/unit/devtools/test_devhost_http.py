@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
-from devtools.devhost.functions import HttpFunction, route_pattern
+from devtools.devhost.functions import HttpFunction, route_pattern, served_methods
 from devtools.devhost.http_server import MAX_REQUEST_BYTES, create_http_app
 from devtools.devhost.protocol import worker_pb2 as protos
 from devtools.devhost.worker import LanguageWorker
@@ -53,12 +53,19 @@ def with_host[T](
     client: Callable[[TestServer], Awaitable[T]],
     *,
     max_body_bytes: int = MAX_REQUEST_BYTES,
+    functions: tuple[HttpFunction, ...] = (ECHO,),
+    function_key: str | None = None,
 ) -> T:
-    """Run `client` against a host serving ECHO under /api with `worker`."""
+    """Run `client` against a host serving `functions` (ECHO) under /api with `worker`."""
 
     async def main() -> T:
         app = create_http_app(
-            [ECHO], "api", worker, timedelta(seconds=5), max_body_bytes=max_body_bytes
+            list(functions),
+            "api",
+            worker,
+            timedelta(seconds=5),
+            max_body_bytes=max_body_bytes,
+            function_key=function_key,
         )
         async with TestServer(app) as server:
             return await client(server)
@@ -168,3 +175,72 @@ def test_a_chunked_body_is_refused_with_413_as_soon_as_it_passes_the_host_limit(
     status = with_host(worker, raw(head, chunk, chunk), max_body_bytes=1024)  # never ends
     assert status.startswith(b"HTTP/1.1 413 ")
     assert worker.received == []
+
+
+def http_function(name: str, methods: set[str], *, auth_level: str = "function") -> HttpFunction:
+    return HttpFunction(
+        name=name,
+        function_id="echo-id",
+        methods=served_methods(list(methods)),
+        route=name,
+        pattern=route_pattern(name),
+        binding_name="req",
+        auth_level=auth_level,
+    )
+
+
+def call(
+    method: str, path: str, headers: dict[str, str] | None = None
+) -> Callable[[TestServer], Awaitable[tuple[int, dict[str, str], bytes]]]:
+    async def send(server: TestServer) -> tuple[int, dict[str, str], bytes]:
+        async with (
+            ClientSession() as session,
+            session.request(method, server.make_url(path), headers=headers) as response,
+        ):
+            return response.status, dict(response.headers), await response.read()
+
+    return send
+
+
+KEY = "local-key"
+
+
+def test_a_keyed_route_without_the_key_is_401_and_nothing_is_invoked() -> None:
+    worker = RecordingWorker()
+    for headers, path in ((None, "/api/echo/x"), ({"x-functions-key": "wrong"}, "/api/echo/x")):
+        status, _, body = with_host(worker, call("POST", path, headers), function_key=KEY)
+        assert (status, body) == (401, b"")
+    assert worker.received == []
+
+
+def test_the_key_is_taken_from_the_header_or_the_code_parameter() -> None:
+    by_header = call("POST", "/api/echo/x", {"x-functions-key": KEY})
+    assert with_host(RecordingWorker(), by_header, function_key=KEY)[0] == 200
+    by_query = call("POST", f"/api/echo/x?code={KEY}")
+    assert with_host(RecordingWorker(), by_query, function_key=KEY)[0] == 200
+
+
+def test_an_anonymous_route_needs_no_key_and_no_key_is_checked_unless_one_is_set() -> None:
+    anonymous = http_function("health", {"GET"}, auth_level="anonymous")
+    status, _, _ = with_host(
+        RecordingWorker(), call("GET", "/api/health"), functions=(anonymous,), function_key=KEY
+    )
+    assert status == 200
+    assert with_host(RecordingWorker(), call("POST", "/api/echo/x"))[0] == 200
+
+
+def test_head_is_served_by_a_get_function_without_a_body() -> None:
+    worker = RecordingWorker()
+    status, _, body = with_host(
+        worker, call("HEAD", "/api/item"), functions=(http_function("item", {"GET"}),)
+    )
+    assert (status, body) == (200, b"")
+    assert worker.trigger().method == "HEAD"
+
+
+def test_head_on_a_route_that_serves_neither_get_nor_head_is_405_with_allow() -> None:
+    functions = (http_function("item", {"POST"}), http_function("item", {"PUT"}))
+    status, headers, _ = with_host(
+        RecordingWorker(), call("HEAD", "/api/item"), functions=functions
+    )
+    assert (status, headers["Allow"]) == (405, "POST, PUT")

@@ -107,3 +107,23 @@ def test_a_window_is_full_at_its_limit_in_bytes() -> None:
     assert not window.full
     window.add(1, JsonRecord({}, "x"))
     assert window.full
+
+
+def test_a_record_sent_with_escapes_is_packed_as_utf8_text_and_reads_back_the_same() -> None:
+    """24 KB of CJK text is 48 KB of \\uXXXX escapes, more than a part holds."""
+    product = {"id": "p1", "categoryId": "c", "name": "字" * 8_000, "price": 0.1, "n": 2**53 - 1}
+    (record,) = import_records(json.dumps([product]).encode(), JSON)
+    window = CategoryWindow()
+    window.add(0, record)
+    ((_, _, _, text),) = window.drain()
+    assert len(text.encode()) < 25_000
+    (part,) = packed("i1", [json.loads(text)])
+    assert parse_message(part.encode()).raw_records == [product]
+
+
+def test_a_record_without_escapes_keeps_its_text_as_sent() -> None:
+    text = '{"id": "p1",  "categoryId": "c", "name": "é", "price": 1.50}'
+    (record,) = import_records(text.encode(), NDJSON)
+    window = CategoryWindow()
+    window.add(0, record)
+    assert window.drain()[0][3] == text

@@ -6,6 +6,7 @@ import json
 
 from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, IngestMessage
 from shared.ingest.rejects import Reject, reject_entry
+from shared.platform.utf8_json import utf8_size
 
 
 def test_reject_entry_names_import_message_index_status_and_reason() -> None:
@@ -33,8 +34,8 @@ def test_reject_entry_always_fits_in_a_queue_message() -> None:
     huge = {"id": "x", "blob": "y" * 100_000}
     reject = Reject(index=0, status=413, reason="too large", record=huge)
     entry = reject_entry(reject, message=None, message_id="m1")
-    assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
-    assert entry["truncated"].startswith('{"id": "x"') and "record" not in entry
+    assert utf8_size(entry) <= MAX_MESSAGE_JSON_BYTES
+    assert entry["truncated"].startswith('{"id":"x"') and "record" not in entry
 
 
 def test_a_record_of_escaped_text_is_cut_by_its_final_encoded_size() -> None:
@@ -44,12 +45,20 @@ def test_a_record_of_escaped_text_is_cut_by_its_final_encoded_size() -> None:
     entry = reject_entry(
         Reject(index=0, status=400, reason="r", record=record), message=None, message_id="m1"
     )
-    assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
+    assert utf8_size(entry) <= MAX_MESSAGE_JSON_BYTES
     assert len(entry["truncated"]) > 10_000
 
 
-def test_non_ascii_text_is_cut_by_its_escaped_size() -> None:
+def test_non_ascii_text_is_cut_by_its_utf8_size() -> None:
     reject = Reject(index=0, status=400, reason="r", record={"id": "x", "d": "é字" * 30_000})
     entry = reject_entry(reject, message=None, message_id="m1")
-    assert len(json.dumps(entry).encode()) <= MAX_MESSAGE_JSON_BYTES
-    assert entry["truncated"].startswith('{"id": "x"')
+    assert utf8_size(entry) <= MAX_MESSAGE_JSON_BYTES
+    assert entry["truncated"].startswith('{"id":"x"')
+
+
+def test_a_24_kb_cjk_record_travels_whole_not_counted_as_its_48_kb_of_escapes() -> None:
+    record = {"id": "x", "description": "字" * 8_000}
+    entry = reject_entry(
+        Reject(index=0, status=400, reason="r", record=record), message=None, message_id="m1"
+    )
+    assert entry["record"] == record and "truncated" not in entry

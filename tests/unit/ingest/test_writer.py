@@ -95,3 +95,9 @@ def test_a_failed_batch_is_retried_split_or_given_up_by_its_error(
     error: BaseException, size: int, action: Action
 ) -> None:
     assert decide(error, size) is action
+
+
+def test_a_record_is_sized_as_the_client_sends_it_utf8_not_escaped() -> None:
+    plain = record(0, name="x" * 3_000)
+    accented = record(0, name="é" * 3_000)
+    assert accented.size - plain.size == 3_000  # é is 2 bytes of UTF-8, not a 6-byte escape

@@ -66,3 +66,18 @@ def test_what_is_attached_to_the_clients_is_built_once_and_closed_with_them(
 class FakeClosable:
     async def close(self) -> None:
         return None
+
+
+def test_every_client_writes_items_as_utf8_not_escapes() -> None:
+    async def build() -> list[bool]:
+        settings = cosmos.get_settings()
+        clients = [
+            cosmos._build_client(settings),
+            cosmos._build_client(settings, retry_throttling=False),
+        ]
+        flags = [c.client_connection._enable_compact_utf8_item_writes for c in clients]
+        for client in clients:
+            await client.close()
+        return flags
+
+    assert asyncio.run(build()) == [True, True]

@@ -4,12 +4,13 @@ import pytest
 
 from shared.platform.json_input import (
     MAX_DEPTH,
-    NON_FINITE,
+    STRICT_DECODER,
     JsonInputError,
-    holds_non_finite,
+    RefusedNumberError,
     loads,
     nesting_depth,
 )
+from shared.platform.json_numbers import RefusedNumber, first_refused
 
 
 @pytest.mark.parametrize(
@@ -44,10 +45,37 @@ def test_non_finite_numbers_are_refused(text: bytes) -> None:
         loads(text)
 
 
-def test_non_finite_numbers_can_be_marked_instead() -> None:
-    value = loads(b'[{"price": NaN}, {"price": 1}]', mark_non_finite=True)
-    assert value[0]["price"] is NON_FINITE
-    assert [holds_non_finite(record) for record in value] == [True, False]
+def test_refused_numbers_can_be_marked_instead() -> None:
+    text = b'[{"price": NaN}, {"price": 1}, {"x": 9007199254740993}]'
+    value = loads(text, mark_refused_numbers=True)
+    assert isinstance(value[0]["price"], RefusedNumber)
+    assert [first_refused(record) is None for record in value] == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (b'{"x": 1' + b"0" * 400 + b"}", "x"),
+        (b'{"tags": ["a", 9007199254740992]}', "tags.1"),
+        (b'{"a": {"b": 0.10000000000000000001}}', "a.b"),
+        (b"[1, 2, 1e-400]", "2"),
+        (b"1e400", "body"),
+    ],
+)
+def test_a_number_that_cannot_be_stored_as_sent_is_refused_naming_its_place(
+    text: bytes, field: str
+) -> None:
+    with pytest.raises(RefusedNumberError) as raised:
+        loads(text)
+    assert raised.value.field == field
+    assert str(raised.value).startswith(f"{field}: ")
+
+
+def test_text_cut_inside_a_refused_number_is_incomplete_not_refused() -> None:
+    """A stream reader reads on when its buffer ends inside a value."""
+    with pytest.raises(ValueError) as raised:
+        STRICT_DECODER.raw_decode('{"x": 90071992547409931')
+    assert not isinstance(raised.value, JsonInputError)
 
 
 @pytest.mark.parametrize("text", [b"\xff", b'{"a": 1', b"1" * 5_000, b'{"secret-value": }'])

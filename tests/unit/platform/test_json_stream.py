@@ -10,12 +10,12 @@ from shared.platform.json_input import MAX_DEPTH, JsonInputError
 from shared.platform.json_stream import array_records, ndjson_records
 
 ARRAY = (
-    ' \n[ 1 , {"a": -415824152695191642308608, "e": 1.5e-3} , "x\\"y" ,'
+    ' \n[ 1 , {"a": -4158241526951916, "e": 1.5e-3} , "x\\"y" ,'
     ' [1e5, -12.25E+2], "\\ud83d\\ude0d", "été 字", null, true ] \n'
 ).encode()
 ITEMS = [
     1,
-    {"a": -415824152695191642308608, "e": 1.5e-3},
+    {"a": -4158241526951916, "e": 1.5e-3},
     'x"y',
     [1e5, -12.25e2],
     "\U0001f60d",
