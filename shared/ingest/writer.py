@@ -23,7 +23,7 @@ from shared.platform.errors import (
     TRANSIENT_STATUSES,
 )
 from shared.platform.limits import MAX_BATCH_OPERATIONS
-from shared.platform.utf8_json import utf8_size
+from shared.platform.utf8_json import estimated_utf8_size
 
 # The SDK's guidance: keep a transactional batch near 1.2 MB, well under the 2 MB request limit.
 MAX_BATCH_BYTES = 1_200_000
@@ -49,8 +49,9 @@ class Record:
 
     @cached_property
     def size(self) -> int:
-        """Bytes this record adds to a batch request (computed once; items are not mutated)."""
-        return utf8_size(self.item) + OPERATION_OVERHEAD_BYTES
+        """Bytes this record adds to a batch request, near enough to pack batches (computed once;
+        items are not mutated). The edges have held the item to Cosmos DB's limit exactly."""
+        return estimated_utf8_size(self.item) + OPERATION_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, kw_only=True)
