@@ -76,6 +76,7 @@ class _Caller:
     done: asyncio.Future[None]
     trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
     outcomes: list[Outcome] = field(default_factory=list)
+    waiting: list[_Pending] = field(default_factory=list)  # until the call ends, for its deadline
     unsettled: int = 0
     submitted: bool = False  # every record is queued: the last outcome may end the call
     withdrawn: bool = False  # the caller was cancelled: its records that wait are dropped
@@ -185,7 +186,7 @@ class BulkExecutor:
         self.stats = ExecutorStats()
         self._keys: dict[str, _KeyQueue] = {}
         self._ranges: dict[str, _Range] = {}
-        self._timers: list[tuple[float, int, _KeyQueue | list[_Pending] | None]] = []
+        self._timers: list[tuple[float, int, _KeyQueue | _Caller | None]] = []
         self._sequence = itertools.count()
         self._sends: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
@@ -226,14 +227,19 @@ class BulkExecutor:
         caller.submitted = True
         caller.end_if_settled()
         if waiting:
-            self._at(budget.deadline, waiting)
+            caller.waiting = waiting
+            self._at(budget.deadline, caller)
         self._start()
         try:
             await caller.done
         except asyncio.CancelledError:
             caller.withdrawn = True  # the pump drops what still waits
             raise
+        finally:
+            # The deadline's timer keeps the caller until its budget ends: not its records.
+            caller.waiting = []
         report.outcomes.extend(caller.outcomes)
+        caller.outcomes = []
         report.request_charge = sum(outcome.request_charge for outcome in report.outcomes)
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
         report.outcomes.sort(key=lambda outcome: outcome.index)
@@ -312,7 +318,7 @@ class BulkExecutor:
         key.partition.ready.append(key)
         self._wakeup.set()
 
-    def _at(self, when: float, what: _KeyQueue | list[_Pending] | None) -> None:
+    def _at(self, when: float, what: _KeyQueue | _Caller | None) -> None:
         """Wake at `when`: for a key (linger, back-off), callers' deadlines, or a pause's end."""
         heapq.heappush(self._timers, (when, next(self._sequence), what))
         self._wakeup.set()
@@ -340,8 +346,8 @@ class BulkExecutor:
     def _fire_timers(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:
             when, _, what = heapq.heappop(self._timers)
-            if isinstance(what, list):
-                self._expire(what, now)
+            if isinstance(what, _Caller):
+                self._expire(what.waiting, now)
             elif isinstance(what, _KeyQueue) and what.waiting_until == when:
                 what.waiting_until, what.scheduled = None, False
                 self._schedule(what)

@@ -4,8 +4,10 @@ throttling shrinks the window, and every record still gets exactly one outcome."
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -576,3 +578,23 @@ def test_after_a_split_the_windows_follow_the_new_partitions() -> None:
         return before, after
 
     assert asyncio.run(split_midway()) == ({"0"}, {"a", "b"})
+
+
+def test_a_finished_call_leaves_none_of_its_records_behind_until_its_deadline() -> None:
+    """The deadline's timer outlives the call (its budget is tens of seconds): were it to keep
+    the call's records, a busy process would hold every record of the last budget's worth."""
+    bulk = executor(ScriptedContainer(), linger_seconds=0.0)
+
+    async def write_and_forget() -> list[weakref.ref[Record]]:
+        records = [record(n) for n in range(50)]
+        kept = [weakref.ref(each) for each in records]
+        await bulk.write(records, budget=RetryBudget(seconds=600))
+        del records
+        gc.collect()
+        try:
+            return kept
+        finally:
+            await bulk.close()
+
+    kept = asyncio.run(write_and_forget())
+    assert [ref() for ref in kept] == [None] * 50
