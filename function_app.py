@@ -146,11 +146,11 @@ async def read_import(req: func.HttpRequest) -> func.HttpResponse:
 @http_route("imports/{importId}/rejects", methods=["GET", "HEAD", "OPTIONS"])
 async def list_import_rejects(req: func.HttpRequest) -> func.HttpResponse:
     from shared.api import imports
-    from shared.ingest import reject_outlets
+    from shared.ingest import reject_reporting
 
     import_id = imports.import_key(req)
     await imports.visible_progress(import_id)  # 404 for an import that never started
-    page = await reject_outlets.read_rejects(
+    page = await reject_reporting.read_rejects(
         import_id=import_id,
         limit=parse_page_size(req),
         continuation=req.params.get("continuation"),

@@ -17,10 +17,11 @@ import aiohttp
 from azure.cosmos.aio import ContainerProxy, CosmosClient
 
 from devtools.stack import EMULATOR_KEY, ROOT, LocalStack
+from shared.ingest.batch_policy import chunk, group_by_partition
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import OutcomeKind, Record, chunk, group_by_partition
 from shared.platform.cosmos import connection_policy
 
 JS_BULK = ROOT / "bench" / "js" / "bulk.js"

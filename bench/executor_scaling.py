@@ -27,9 +27,9 @@ from bench.measure import fresh_container
 from bench.workload import products
 from devtools.stack import LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.outcomes import OutcomeKind, Record, WriteReport
 from shared.ingest.ranges import FeedRanges, OneRange
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import OutcomeKind, Record, WriteReport
 
 RECORDS = 200_000
 MANY_KEYS = 100_000

@@ -19,10 +19,10 @@ from urllib3.exceptions import ProtocolError
 
 from catalog_import.errors import ApiError, RetryableApiError
 from catalog_import.retries import RetryPolicy, retry_after_seconds
+from shared.platform.limits import NDJSON_MEDIA_TYPE
 
 __all__ = ["ApiError", "CatalogApi", "RetryableApiError", "StartedImport"]
 
-NDJSON = "application/x-ndjson"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # 502 and 504 are what a gateway in front of the host answers when the host restarts or is slow:
 # as safe to retry as a timeout, since every request either reads or carries an idempotency key.
@@ -89,7 +89,7 @@ class CatalogApi:
 
     def start_import(self, body: bytes) -> StartedImport:
         """POST one NDJSON body to /imports under an idempotency key of its own."""
-        headers = {"content-type": NDJSON, IDEMPOTENCY_KEY: str(uuid.uuid4())}
+        headers = {"content-type": NDJSON_MEDIA_TYPE, IDEMPOTENCY_KEY: str(uuid.uuid4())}
         accepted = self._retried("POST", "/imports", data=body, headers=headers).json()
         return StartedImport(import_id=accepted["importId"], records=accepted["records"])
 

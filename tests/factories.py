@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.ingest.writer import Record
+from shared.ingest.outcomes import Record
 
 
 def unique(prefix: str) -> str:

@@ -15,7 +15,7 @@ from shared.api.wire import ImportAccepted, ImportLinks, ImportRejects
 from shared.api.wire import ImportProgress as ImportProgressBody
 from shared.ingest import intake, progress
 from shared.ingest.progress import ImportProgress, ImportState
-from shared.ingest.reject_outlets import RejectPage
+from shared.ingest.reject_reporting import RejectPage
 from shared.platform import metrics
 from shared.platform.errors import (
     BadRequestError,

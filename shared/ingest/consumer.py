@@ -21,11 +21,11 @@ from shared.ingest import import_parts, progress
 from shared.ingest.executor import shared_executor
 from shared.ingest.import_parts import Admission, ImportPart
 from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
+from shared.ingest.outcomes import OutcomeKind, Record, WriteReport
 from shared.ingest.progress import ImportProgress, PartCount
-from shared.ingest.reject_outlets import send_rejects, store_rejects
+from shared.ingest.reject_reporting import send_rejects, store_rejects
 from shared.ingest.rejects import Reject
 from shared.ingest.retries import RetryBudget, RetryBudgetExhausted, error_summary
-from shared.ingest.writer import OutcomeKind, Record, WriteReport
 from shared.platform import cosmos, metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.errors import field_errors, is_store_missing

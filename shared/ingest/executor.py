@@ -15,7 +15,7 @@ timer heap, and a key with nothing left is forgotten. The pump wakes when a batc
 work arrives, or the earliest timer is due: a linger, a back-off, a pause, or a caller's
 deadline, at which the caller's unresolved operations get `retry` outcomes.
 
-Records in, outcomes out: each caller awaits the outcomes of its own records, with the writer's
+Records in, outcomes out: each caller awaits the outcomes of its own records, with the batches'
 guarantees: last-wins de-duplication within a call, isolation of a record Cosmos refuses, and
 transient retries until the caller's budget runs out (then the outcome is `retry`).
 """
@@ -36,25 +36,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from shared.ingest.congestion import ConcurrencyLimit
-from shared.ingest.ranges import FeedRanges, RangeLookup
-from shared.ingest.retries import Backoff, RetryBudget, error_summary
-from shared.ingest.writer import (
+from shared.ingest.batch_policy import (
     MAX_BATCH_BYTES,
     Action,
-    Outcome,
-    OutcomeKind,
-    Record,
-    WriteReport,
     decide,
     deduplicate,
     group_by_partition,
     operation_reason,
-    settle_superseded,
 )
+from shared.ingest.congestion import ConcurrencyLimit
+from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport, settle_superseded
+from shared.ingest.ranges import FeedRanges, RangeLookup
+from shared.ingest.retries import Backoff, RetryBudget, error_summary
 from shared.platform import metrics, telemetry
 from shared.platform.cosmos import attached, bulk_products_container
-from shared.platform.errors import COSMOS_ERRORS, cosmos_retry_after
+from shared.platform.errors import CosmosFailure, classify, cosmos_retry_after
 from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
 from shared.platform.settings import get_settings
 
@@ -63,7 +59,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-THROTTLED = 429
 NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
 
 
@@ -544,7 +539,7 @@ class BulkExecutor:
 
     def _wait(self, key: _KeyQueue, partition: _Range, error: BaseException, epoch: int) -> None:
         now = self.clock()
-        if isinstance(error, COSMOS_ERRORS) and error.status_code == THROTTLED:
+        if classify(error) is CosmosFailure.THROTTLED:
             self.stats.throttled += 1
             metrics.count_throttled(partition.range_id)
             if partition.limit.on_throttled(epoch):

@@ -1,6 +1,6 @@
 """Rejected records: what each one says, as the rejects queue and the rejects route carry it.
 
-(Pure shapes: `reject_outlets` sends and stores them.)
+(Pure shapes: `reject_reporting` sends and stores them.)
 """
 
 from __future__ import annotations

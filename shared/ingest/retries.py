@@ -16,16 +16,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from shared.platform import metrics
-from shared.platform.errors import (
-    COSMOS_ERRORS,
-    TRANSIENT_EXCEPTIONS,
-    TRANSIENT_STATUSES,
-    cosmos_retry_after,
-)
+from shared.platform.errors import COSMOS_ERRORS, CosmosFailure, classify, cosmos_retry_after
 
 T = TypeVar("T")
-
-THROTTLED = 429
 
 
 class RetryBudgetExhausted(Exception):
@@ -45,13 +38,10 @@ def error_summary(error: BaseException) -> str:
 
 def retry_delay(error: BaseException, attempt: int, backoff: Backoff) -> float | None:
     """Seconds to wait before retrying after `error`, or None when it is not worth retrying."""
-    if isinstance(error, COSMOS_ERRORS):
-        if error.status_code == THROTTLED:
-            return cosmos_retry_after(error)
-        if error.status_code in TRANSIENT_STATUSES:
-            return backoff.delay(attempt)
-        return None
-    if isinstance(error, TRANSIENT_EXCEPTIONS):
+    failure = classify(error)
+    if failure is CosmosFailure.THROTTLED:
+        return cosmos_retry_after(error)
+    if failure is CosmosFailure.TRANSIENT:
         return backoff.delay(attempt)
     return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -122,10 +123,61 @@ _COSMOS_CLIENT_ERRORS: dict[int, type[ServiceError]] = {
 }
 # The substatus of a 404 whose database or container (not the item) does not exist.
 OWNER_RESOURCE_NOT_FOUND = "1003"
+THROTTLED_STATUS = 429
 # Cosmos statuses worth retrying after a back-off (429 waits what Cosmos asks for instead).
 TRANSIENT_STATUSES = frozenset({408, 449, 503})
+# Statuses that say the request as sent cannot be taken (malformed, or too large).
+REQUEST_REFUSED_STATUSES = frozenset({400, 413})
 # CosmosBatchOperationError is an HttpResponseError but not a CosmosHttpResponseError.
 COSMOS_ERRORS = (CosmosHttpResponseError, CosmosBatchOperationError)
+
+
+class CosmosFailure(StrEnum):
+    """What a failed Cosmos DB call means, the one classification every retry decision and
+    every HTTP answer starts from."""
+
+    THROTTLED = "throttled"  # 429: wait what Cosmos DB asked (x-ms-retry-after-ms), then retry
+    TRANSIENT = "transient"  # 408, 449, 503, a timeout or a lost connection: back off, retry
+    STORE_MISSING = "store missing"  # 404/1003: the database or container is gone
+    OPERATION_REFUSED = "operation refused"  # one operation of a transactional batch
+    REQUEST_REFUSED = "request refused"  # 400 or 413: the request as sent
+    OTHER = "other"
+
+
+def classify_status(status: int | None, substatus: str | None = None) -> CosmosFailure:
+    """The failure a Cosmos DB status (and substatus) means."""
+    if status == THROTTLED_STATUS:
+        return CosmosFailure.THROTTLED
+    if status in TRANSIENT_STATUSES:
+        return CosmosFailure.TRANSIENT
+    if status == HTTPStatus.NOT_FOUND and substatus == OWNER_RESOURCE_NOT_FOUND:
+        return CosmosFailure.STORE_MISSING
+    if status in REQUEST_REFUSED_STATUSES:
+        return CosmosFailure.REQUEST_REFUSED
+    return CosmosFailure.OTHER
+
+
+def classify(error: BaseException | None) -> CosmosFailure:
+    """The failure an exception from a Cosmos DB call means."""
+    if isinstance(error, COSMOS_ERRORS):
+        failure = classify_status(error.status_code, _substatus(error))
+        if failure in (CosmosFailure.THROTTLED, CosmosFailure.TRANSIENT):
+            return failure
+        if isinstance(error, CosmosBatchOperationError):
+            return CosmosFailure.OPERATION_REFUSED
+        return failure
+    if isinstance(error, TRANSIENT_EXCEPTIONS):
+        return CosmosFailure.TRANSIENT
+    return CosmosFailure.OTHER
+
+
+def _substatus(error: HttpResponseError) -> str | None:
+    substatus = getattr(error, "sub_status", None)
+    if substatus is not None:
+        return str(substatus)
+    return (getattr(error, "headers", None) or {}).get("x-ms-substatus")
+
+
 _COSMOS_DETAIL = {
     400: "Cosmos DB rejected the request.",
     404: "The resource does not exist.",
@@ -135,7 +187,7 @@ _COSMOS_DETAIL = {
 }
 
 
-def cosmos_retry_after(error: HttpResponseError) -> float:
+def cosmos_retry_after(error: BaseException) -> float:
     """Seconds Cosmos asked the client to wait, from x-ms-retry-after-ms."""
     return _retry_after(getattr(error, "headers", None))
 
@@ -159,28 +211,23 @@ def request_charge_of(headers: Mapping[str, str] | None) -> float:
 def is_store_missing(error: BaseException | None) -> bool:
     """Whether Cosmos DB said the database or container does not exist (404, substatus 1003):
     clients built for it must be built again once it is re-created."""
-    if not isinstance(error, COSMOS_ERRORS) or error.status_code != 404:
-        return False
-    substatus = getattr(error, "sub_status", None)
-    headers = getattr(error, "headers", None) or {}
-    return str(substatus) == OWNER_RESOURCE_NOT_FOUND or (
-        headers.get("x-ms-substatus") == OWNER_RESOURCE_NOT_FOUND
-    )
+    return classify(error) is CosmosFailure.STORE_MISSING
 
 
 def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> ServiceError:
     """The service error a client should see for a Cosmos status (of a request or operation)."""
     translated: ServiceError
-    if status == 404 and (headers or {}).get("x-ms-substatus") == OWNER_RESOURCE_NOT_FOUND:
+    failure = classify_status(status, (headers or {}).get("x-ms-substatus"))
+    if failure is CosmosFailure.STORE_MISSING:
         logger.error("The Cosmos DB database or container is missing")
         translated = StoreMissingError()
     elif status in _COSMOS_CLIENT_ERRORS:
         translated = _COSMOS_CLIENT_ERRORS[status](_COSMOS_DETAIL[status])
-    elif status == 429:
+    elif failure is CosmosFailure.THROTTLED:
         translated = TooManyRequestsError(
             "Cosmos DB is throttling requests; retry later.", retry_after=_retry_after(headers)
         )
-    elif status in TRANSIENT_STATUSES:
+    elif failure is CosmosFailure.TRANSIENT:
         translated = ServiceUnavailableError("Cosmos DB is temporarily unavailable; retry later.")
     elif status in (401, 403):
         logger.error("Cosmos DB refused the app's credentials (status %s)", status)

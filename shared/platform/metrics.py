@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 from azure.cosmos.exceptions import CosmosClientTimeoutError
 
+from shared.platform.errors import THROTTLED_STATUS
 from shared.platform.telemetry import instruments
 
-THROTTLED, UNAVAILABLE, REQUEST_TIMEOUT = 429, 503, 408
+UNAVAILABLE, REQUEST_TIMEOUT = 503, 408
 TIMEOUT = "timeout"
 # What a call that got no answer in time raises (asyncio.TimeoutError is TimeoutError).
 TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, CosmosClientTimeoutError)
@@ -63,7 +64,7 @@ def record_cosmos_response(
         return
     attributes = {**cosmos_operation(method, url, headers), "db.response.status_code": str(status)}
     recorded.request_charge.record(charge, attributes)
-    if status in (THROTTLED, UNAVAILABLE):
+    if status in (THROTTLED_STATUS, UNAVAILABLE):
         recorded.transient_failures.add(1, {"error.type": str(status)})
     elif status == REQUEST_TIMEOUT:
         recorded.transient_failures.add(1, {"error.type": TIMEOUT})

@@ -15,9 +15,9 @@ from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.ingest import ranges as range_map
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.cosmos import connection_policy
 from tests.factories import catalog, unique
 from tests.integration.conftest import wait_for

@@ -13,9 +13,9 @@ from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
-from shared.ingest.writer import OutcomeKind, Record
 from shared.platform.settings import Settings
 from tests.factories import catalog, unique
 from tests.integration.conftest import Api, Emulator, Queues, wait_for

@@ -12,9 +12,9 @@ import pytest
 from shared.ingest import consumer, import_parts
 from shared.ingest.consumer import validate_records
 from shared.ingest.messages import IngestMessage
+from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport
 from shared.ingest.progress import ImportProgress, ImportState, PartCount, PartRecord
 from shared.ingest.rejects import Reject
-from shared.ingest.writer import Outcome, OutcomeKind, Record, WriteReport
 from shared.platform.host_config import max_dequeue_count
 from tests.factories import product_json
 from tests.unit.fakes import http_error

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import OneRange
 from shared.ingest.retries import Backoff, RetryBudget
-from shared.ingest.writer import OutcomeKind, Record
 from shared.platform import telemetry
 from shared.platform.charges import add_charge
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE

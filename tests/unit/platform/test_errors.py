@@ -4,7 +4,7 @@ import aiohttp
 import pytest
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
-from shared.platform.errors import to_service_error
+from shared.platform.errors import CosmosFailure, classify, classify_status, to_service_error
 
 
 def cosmos_error(status: int, headers: dict[str, str] | None = None) -> CosmosHttpResponseError:
@@ -75,3 +75,42 @@ def test_a_failed_batch_is_the_failing_operations_status_with_every_status() -> 
     assert problem.status == 412
     assert problem.extensions["failedOperationIndex"] == 1
     assert [o["status"] for o in problem.extensions["operations"]] == [424, 412, 424]
+
+
+def batch_operation_error(status: int) -> CosmosBatchOperationError:
+    responses = [{"statusCode": status}]
+    return CosmosBatchOperationError(
+        error_index=0, headers={}, status_code=status, message="", operation_responses=responses
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (cosmos_error(429), CosmosFailure.THROTTLED),
+        (batch_operation_error(429), CosmosFailure.THROTTLED),
+        (cosmos_error(408), CosmosFailure.TRANSIENT),
+        (cosmos_error(449), CosmosFailure.TRANSIENT),
+        (cosmos_error(503), CosmosFailure.TRANSIENT),
+        (aiohttp.ClientConnectionError(), CosmosFailure.TRANSIENT),
+        (TimeoutError(), CosmosFailure.TRANSIENT),
+        (batch_operation_error(409), CosmosFailure.OPERATION_REFUSED),
+        (cosmos_error(404, {"x-ms-substatus": "1003"}), CosmosFailure.STORE_MISSING),
+        (cosmos_error(404), CosmosFailure.OTHER),
+        (cosmos_error(400), CosmosFailure.REQUEST_REFUSED),
+        (cosmos_error(413), CosmosFailure.REQUEST_REFUSED),
+        (cosmos_error(401), CosmosFailure.OTHER),
+        (ValueError("not Cosmos"), CosmosFailure.OTHER),
+        (None, CosmosFailure.OTHER),
+    ],
+)
+def test_every_cosmos_failure_is_classified_once(
+    error: BaseException | None, failure: CosmosFailure
+) -> None:
+    assert classify(error) is failure
+
+
+def test_a_status_means_what_the_same_error_means() -> None:
+    assert classify_status(429) is CosmosFailure.THROTTLED
+    assert classify_status(404, "1003") is CosmosFailure.STORE_MISSING
+    assert classify_status(200) is CosmosFailure.OTHER

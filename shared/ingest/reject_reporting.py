@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from shared.catalog.store import read_page
+from shared.ingest.batch_policy import chunk
 from shared.ingest.messages import IngestMessage
 from shared.ingest.rejects import Reject, RejectEntry, reject_entry
-from shared.ingest.writer import chunk
 from shared.platform import queues
 from shared.platform.cosmos import imports_container
 from shared.platform.settings import get_settings

@@ -1,69 +1,24 @@
-"""Records in, outcomes out: the pieces of writing products through transactional batches.
+"""How records become transactional batches, and what to do when a batch fails.
 
 Records are grouped by partition key, de-duplicated (the last occurrence of an id wins) and
 chunked into batches of at most 100 operations and a safe request size; `decide` says what to do
-after a batch failed. Every record gets exactly one outcome: written, rejected (with a status and
-reason) or retry (transient failures outlasted the budget). `executor.BulkExecutor` writes with
-these pieces.
+after a batch failed, from the one classification of Cosmos DB errors (`platform.errors`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
-from typing import Any, Protocol
+from typing import Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from shared.platform.errors import (
-    COSMOS_ERRORS,
-    TRANSIENT_EXCEPTIONS,
-    TRANSIENT_STATUSES,
-)
+from shared.ingest.outcomes import Record
+from shared.platform.errors import CosmosFailure, classify
 from shared.platform.limits import MAX_BATCH_OPERATIONS
-from shared.platform.utf8_json import estimated_utf8_size
 
 # The SDK's guidance: keep a transactional batch near 1.2 MB, well under the 2 MB request limit.
 MAX_BATCH_BYTES = 1_200_000
-OPERATION_OVERHEAD_BYTES = 64  # the operation's own JSON wrapper around the item
-
-
-class OutcomeKind(StrEnum):
-    WRITTEN = "written"
-    REJECTED = "rejected"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class Record:
-    """A validated item to upsert; `index` says where it came from (its place in a message)."""
-
-    index: int
-    item: dict[str, Any]
-
-    @property
-    def partition_key(self) -> str:
-        return str(self.item["categoryId"])
-
-    @cached_property
-    def size(self) -> int:
-        """Bytes this record adds to a batch request, near enough to pack batches (computed once;
-        items are not mutated). The edges have held the item to Cosmos DB's limit exactly."""
-        return estimated_utf8_size(self.item) + OPERATION_OVERHEAD_BYTES
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """What became of the record at `index`; for a retry, `error` is what kept failing."""
-
-    index: int
-    kind: OutcomeKind
-    status: int | None = None
-    reason: str | None = None
-    error: BaseException | None = field(default=None, compare=False, repr=False)
-    request_charge: float = field(default=0.0, compare=False)  # its share of its batches
 
 
 def group_by_partition(records: Iterable[Record]) -> dict[str, list[Record]]:
@@ -113,38 +68,6 @@ def chunk[T: Sized](
     return chunks
 
 
-@dataclass
-class WriteReport:
-    outcomes: list[Outcome]
-    request_charge: float = 0.0
-    batches: int = 0
-
-    def of_kind(self, kind: OutcomeKind) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.kind is kind]
-
-
-def settle_superseded(outcomes: Sequence[Outcome], superseded: dict[int, int]) -> list[Outcome]:
-    """Outcomes for records replaced by a later one with the same id: each shares the fate of
-    the record that replaced it."""
-    final = {outcome.index: outcome for outcome in outcomes}
-    settled = []
-    for index, winner in superseded.items():
-        outcome = final[winner]
-        reason = f"superseded by record {winner}" + (
-            f": {outcome.reason}" if outcome.reason else ""
-        )
-        settled.append(
-            Outcome(
-                index=index,
-                kind=outcome.kind,
-                status=outcome.status,
-                reason=reason,
-                error=outcome.error,
-            )
-        )
-    return settled
-
-
 class Action(StrEnum):
     """What to do after a batch request failed."""
 
@@ -156,12 +79,12 @@ class Action(StrEnum):
 
 
 def decide(error: BaseException, batch_size: int) -> Action:
-    status = error.status_code if isinstance(error, COSMOS_ERRORS) else None
-    if status == 429 or status in TRANSIENT_STATUSES or isinstance(error, TRANSIENT_EXCEPTIONS):
+    failure = classify(error)
+    if failure in (CosmosFailure.THROTTLED, CosmosFailure.TRANSIENT):
         return Action.WAIT_AND_RETRY
-    if isinstance(error, CosmosBatchOperationError):
+    if failure is CosmosFailure.OPERATION_REFUSED:
         return Action.REJECT_FAILED_OPERATION
-    if status in (400, 413):
+    if failure is CosmosFailure.REQUEST_REFUSED:
         return Action.SPLIT if batch_size > 1 else Action.REJECT_RECORD
     return Action.GIVE_UP
 

@@ -2,13 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ingest.writer import (
-    Action,
-    chunk,
-    decide,
-    deduplicate,
-    group_by_partition,
-)
+from shared.ingest.batch_policy import Action, chunk, decide, deduplicate, group_by_partition
 from tests.factories import record
 from tests.unit.fakes import http_error, operation_error
 
