@@ -1,41 +1,71 @@
 "use strict";
-// Test-only routes under /_emulator: fault injection, request counters and account capabilities.
+// Test-only routes under /_emulator: fault injection, request counters (by kind, priority, throughput
+// bucket, throttling substatus, and charge and 429s per container) and account capabilities.
 const { readJson, problem } = require("./http");
 
+/** "database/container" of a metered target (see ./metering.js collectionOf), or null. */
+function containerKey(target) {
+  return target ? `${target.database}/${target.id}` : null;
+}
+
+function add(counts, key, amount = 1) {
+  if (key !== null && key !== undefined) counts[key] = (counts[key] || 0) + amount;
+}
+
 function createStats() {
-  let counts = {};
-  let faults = {};
-  let throttled = 0;
-  let requestCharge = 0;
+  let counts, faults, throttled, requestCharge, byPriority, byBucket, throttledBySubstatus, containers;
+  const reset = () => {
+    counts = {};
+    faults = {};
+    throttled = 0;
+    requestCharge = 0;
+    byPriority = {};
+    byBucket = {};
+    throttledBySubstatus = {};
+    containers = {}; // "db/coll" -> {requestCharge, throttled}
+  };
+  const container = target => {
+    const key = containerKey(target);
+    if (key && !containers[key]) containers[key] = { requestCharge: 0, throttled: 0 };
+    return key ? containers[key] : null;
+  };
+  reset();
   return {
-    record(kind) {
-      counts[kind] = (counts[kind] || 0) + 1;
+    /** A data-plane request: its kind, and the priority and throughput bucket it carried. */
+    record(kind, requestClass = {}) {
+      add(counts, kind);
+      add(byPriority, requestClass.low ? "low" : "high");
+      add(byBucket, requestClass.bucket);
     },
-    recordThrottled() {
+    recordThrottled(target, substatus) {
       throttled += 1;
+      add(throttledBySubstatus, substatus);
+      const perContainer = container(target);
+      if (perContainer) perContainer.throttled += 1;
     },
-    recordCharge(charge) {
+    recordCharge(charge, target) {
       requestCharge += charge;
+      const perContainer = container(target);
+      if (perContainer) perContainer.requestCharge = Math.round((perContainer.requestCharge + charge) * 100) / 100;
     },
     recordFault(status) {
-      faults[status] = (faults[status] || 0) + 1;
+      add(faults, status);
     },
     snapshot() {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
       return {
         total,
         byKind: { ...counts },
+        byPriority: { ...byPriority },
+        byThroughputBucket: { ...byBucket },
         faultsInjected: { ...faults },
         throttled,
-        requestCharge: Math.round(requestCharge * 100) / 100
+        throttledBySubstatus: { ...throttledBySubstatus },
+        requestCharge: Math.round(requestCharge * 100) / 100,
+        containers: JSON.parse(JSON.stringify(containers))
       };
     },
-    reset() {
-      counts = {};
-      faults = {};
-      throttled = 0;
-      requestCharge = 0;
-    }
+    reset
   };
 }
 

@@ -101,7 +101,7 @@ def emulator(stack: LocalStack) -> Iterator[Emulator]:
     controls = Emulator(stack.cosmos_endpoint)
     yield controls
     controls.clear_faults()
-    controls.set_capabilities(partitionKeyDelete=True)
+    controls.set_capabilities(partitionKeyDelete=True, priorityBasedExecution=True)
 
 
 @contextlib.contextmanager
