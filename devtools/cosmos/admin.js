@@ -1,6 +1,7 @@
 "use strict";
-// Test-only routes under /_emulator: fault injection, request counters (by kind, priority, throughput
-// bucket, throttling substatus, and charge and 429s per container) and account capabilities.
+// Test-only routes under /_emulator: fault injection, request counters (by kind, by kind for each
+// priority, by throughput bucket, 429s by substatus, and charge and 429s per container) and account
+// capabilities.
 const { readJson, problem } = require("./http");
 
 /** "database/container" of a metered target (see ./metering.js collectionOf), or null. */
@@ -34,7 +35,8 @@ function createStats() {
     /** A data-plane request: its kind, and the priority and throughput bucket it carried. */
     record(kind, requestClass = {}) {
       add(counts, kind);
-      add(byPriority, requestClass.low ? "low" : "high");
+      const priority = requestClass.low ? "low" : "high";
+      add((byPriority[priority] = byPriority[priority] || {}), kind);
       add(byBucket, requestClass.bucket);
     },
     recordThrottled(target, substatus) {
@@ -56,7 +58,7 @@ function createStats() {
       return {
         total,
         byKind: { ...counts },
-        byPriority: { ...byPriority },
+        byPriority: JSON.parse(JSON.stringify(byPriority)), // {low|high: {kind: count}}
         byThroughputBucket: { ...byBucket },
         faultsInjected: { ...faults },
         throttled,
