@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from shared.platform import conventions
 from shared.platform.charges import RequestCharge, metered
 from shared.platform.settings import Settings
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INSTRUMENTATION_SCOPE = "product-catalog"
-REQUEST_CHARGE_ATTRIBUTE = "azure.cosmosdb.operation.request_charge"
+REQUEST_CHARGE_ATTRIBUTE = conventions.AZURE_COSMOSDB_OPERATION_REQUEST_CHARGE
 
 type Attributes = Mapping[str, str | int | float | bool]
 
@@ -138,7 +139,7 @@ def install(
     _instruments = Instruments(
         tracer=tracer,
         request_charge=meter.create_histogram(
-            "azure.cosmosdb.client.operation.request_charge",
+            conventions.AZURE_COSMOSDB_CLIENT_OPERATION_REQUEST_CHARGE,
             unit="{request_unit}",
             description="Request units each Cosmos DB request consumed",
         ),
