@@ -97,13 +97,13 @@ async function serveDataPlane({ account, faults, stats, throughput, override, ca
   const estimate = isTooLarge(req, kind) ? 0 : await metering.estimate(target, req, pathname, kind);
   const refusal = admission.admit(budgets, estimate, requestClass);
   if (refusal) {
-    stats.recordThrottled(target, refusal.substatus);
+    stats.recordThrottled(target, refusal.substatus, kind);
     return throttle(req, res, refusal);
   }
   const [status, body] = (await override(req, res, pathname, kind)) || (await upstreamRoute(account, req, res));
   const charge = throughput.round(metering.chargeOf(kind, status, body, estimate));
   admission.settle(budgets, charge - estimate);
-  stats.recordCharge(charge, target);
+  stats.recordCharge(charge, target, await metering.itemsWritten(req, kind, status, body));
   return send(req, res, status, body, charge);
 }
 

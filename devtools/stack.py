@@ -145,14 +145,22 @@ def start_together(services: Sequence[Service]) -> list[str]:
         raise
 
 
-# The line the app logs for each message it processed (function_app.ingest_products).
+# The line the app logs for each message it processed (function_app.ingest_products), and the one
+# the development host logs for a queue invocation that failed (the message goes back).
 _PROCESSED = re.compile(r"Message \S+: (\d+) written, (\d+) rejected")
+_HANDED_BACK = re.compile(r"WARNING devhost.queues: Function \S+ failed")
 
 
 def records_processed(service: Service) -> tuple[int, int]:
     """(written, rejected): what the app in a development host reports it did, from its log."""
     counts = [tuple(map(int, m.groups())) for m in _PROCESSED.finditer(service.log_text())]
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def messages_handed_back(service: Service) -> int:
+    """Queue invocations of a development host that failed, so that their message is delivered
+    again, from its log."""
+    return len(_HANDED_BACK.findall(service.log_text()))
 
 
 def azurite_connection_string(queue_endpoint: str) -> str:

@@ -1,7 +1,7 @@
 "use strict";
 // Test-only routes under /_emulator: fault injection, request counters (by kind, by kind for each
-// priority, by throughput bucket, 429s by substatus, and charge and 429s per container) and account
-// capabilities.
+// priority, by throughput bucket, 429s by substatus and by kind, and per container its charge, 429s
+// and items written) and account capabilities.
 const { readJson, problem } = require("./http");
 
 /** "database/container" of a metered target (see ./metering.js collectionOf), or null. */
@@ -14,7 +14,7 @@ function add(counts, key, amount = 1) {
 }
 
 function createStats() {
-  let counts, faults, throttled, requestCharge, byPriority, byBucket, throttledBySubstatus, containers;
+  let counts, faults, throttled, requestCharge, byPriority, byBucket, throttledBySubstatus, throttledByKind, containers;
   const reset = () => {
     counts = {};
     faults = {};
@@ -23,11 +23,12 @@ function createStats() {
     byPriority = {};
     byBucket = {};
     throttledBySubstatus = {};
+    throttledByKind = {};
     containers = {}; // "db/coll" -> {requestCharge, throttled}
   };
   const container = target => {
     const key = containerKey(target);
-    if (key && !containers[key]) containers[key] = { requestCharge: 0, throttled: 0 };
+    if (key && !containers[key]) containers[key] = { requestCharge: 0, throttled: 0, itemsWritten: 0 };
     return key ? containers[key] : null;
   };
   reset();
@@ -39,16 +40,19 @@ function createStats() {
       add((byPriority[priority] = byPriority[priority] || {}), kind);
       add(byBucket, requestClass.bucket);
     },
-    recordThrottled(target, substatus) {
+    recordThrottled(target, substatus, kind) {
       throttled += 1;
       add(throttledBySubstatus, substatus);
+      add(throttledByKind, kind);
       const perContainer = container(target);
       if (perContainer) perContainer.throttled += 1;
     },
-    recordCharge(charge, target) {
+    recordCharge(charge, target, itemsWritten = 0) {
       requestCharge += charge;
       const perContainer = container(target);
-      if (perContainer) perContainer.requestCharge = Math.round((perContainer.requestCharge + charge) * 100) / 100;
+      if (!perContainer) return;
+      perContainer.requestCharge = Math.round((perContainer.requestCharge + charge) * 100) / 100;
+      perContainer.itemsWritten += itemsWritten;
     },
     recordFault(status) {
       add(faults, status);
@@ -63,6 +67,7 @@ function createStats() {
         faultsInjected: { ...faults },
         throttled,
         throttledBySubstatus: { ...throttledBySubstatus },
+        throttledByKind: { ...throttledByKind },
         requestCharge: Math.round(requestCharge * 100) / 100,
         containers: JSON.parse(JSON.stringify(containers))
       };
