@@ -69,14 +69,22 @@ class _OnFirstUse[T]:
         return self._value
 
 
+def _exporter(name: str, connection_string: str) -> _OnFirstUse[Any]:
+    """The package's exporter `name` for this connection string, built on first use."""
+
+    def build() -> Any:
+        from azure.monitor.opentelemetry import exporter
+
+        return getattr(exporter, name)(connection_string=connection_string)
+
+    return _OnFirstUse(build)
+
+
 class DeferredSpanExporter(SpanExporter):
     def __init__(self, connection_string: str) -> None:
-        def build() -> SpanExporter:
-            from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
-
-            return AzureMonitorTraceExporter(connection_string=connection_string)
-
-        self.exporter = _OnFirstUse(build)
+        self.exporter: _OnFirstUse[SpanExporter] = _exporter(
+            "AzureMonitorTraceExporter", connection_string
+        )
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         return self.exporter.get().export(spans)
@@ -89,13 +97,9 @@ class DeferredSpanExporter(SpanExporter):
 class DeferredMetricExporter(MetricExporter):
     def __init__(self, connection_string: str) -> None:
         super().__init__(preferred_temporality=TEMPORALITIES)
-
-        def build() -> MetricExporter:
-            from azure.monitor.opentelemetry.exporter import AzureMonitorMetricExporter
-
-            return AzureMonitorMetricExporter(connection_string=connection_string)
-
-        self.exporter = _OnFirstUse(build)
+        self.exporter: _OnFirstUse[MetricExporter] = _exporter(
+            "AzureMonitorMetricExporter", connection_string
+        )
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
@@ -113,12 +117,9 @@ class DeferredMetricExporter(MetricExporter):
 
 class DeferredLogExporter(LogRecordExporter):
     def __init__(self, connection_string: str) -> None:
-        def build() -> LogRecordExporter:
-            from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
-
-            return AzureMonitorLogExporter(connection_string=connection_string)
-
-        self.exporter = _OnFirstUse(build)
+        self.exporter: _OnFirstUse[LogRecordExporter] = _exporter(
+            "AzureMonitorLogExporter", connection_string
+        )
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         return self.exporter.get().export(batch)
