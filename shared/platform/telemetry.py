@@ -119,6 +119,17 @@ def _resource() -> Resource:
     return Resource.create()
 
 
+# Logs are first exported when spans are (the SDK's span default), not after its 1 s for logs:
+# the first export builds the Azure Monitor exporters, which should come after a cold start's
+# first response, not during it.
+FIRST_EXPORT_DELAY_MILLIS = 5_000
+
+
+def _log_export_delay() -> float | None:
+    """FIRST_EXPORT_DELAY_MILLIS, unless OTEL_BLRP_SCHEDULE_DELAY says otherwise."""
+    return None if "OTEL_BLRP_SCHEDULE_DELAY" in os.environ else FIRST_EXPORT_DELAY_MILLIS
+
+
 def _export_through(
     spans: SpanExporter, metric_exporter: MetricExporter, logs: LogRecordExporter
 ) -> tuple[TracerProvider, MeterProvider]:
@@ -139,7 +150,9 @@ def _export_through(
     reader = PeriodicExportingMetricReader(metric_exporter)  # OTEL_METRIC_EXPORT_INTERVAL
     meter_provider = SdkMeterProvider(resource=resource, metric_readers=[reader])
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(logs))
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(logs, schedule_delay_millis=_log_export_delay())
+    )
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     set_logger_provider(logger_provider)

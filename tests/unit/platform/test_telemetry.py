@@ -228,3 +228,12 @@ def test_in_azure_the_function_app_names_the_service_unless_otel_service_name_do
     assert telemetry._resource().attributes["service.name"] == "func-catalog-abc"
     monkeypatch.setenv("OTEL_SERVICE_NAME", "product-catalog")
     assert telemetry._resource().attributes["service.name"] == "product-catalog"
+
+
+def test_logs_are_first_exported_when_spans_are_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_BLRP_SCHEDULE_DELAY", raising=False)
+    assert telemetry._log_export_delay() == 5_000
+    monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")
+    assert telemetry._log_export_delay() is None  # the SDK reads it
