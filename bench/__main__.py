@@ -9,7 +9,9 @@
   end, unthrottled: counts, records/s against the unthrottled executor, the host's and the
   command's peak RSS;
 - one body at the limit: MAX_IMPORT_BYTES POSTed to /api/imports on a fresh host, beside the same
-  body refused by /api/products (the floor): status, seconds, the host's peak RSS growth.
+  body refused by /api/products (the floor): status, seconds, the host's peak RSS growth;
+- cold start with telemetry, interactive during import, three instances on one budget: see
+  bench/cold_start_telemetry.py, bench/interactive.py and bench/three_instances.py.
 
 Prints the tables and writes them to docs/benchmarks.md, every figure to docs/benchmarks.json,
 with a description of the machine, and a chart to docs/benchmarks.svg. Compare ratios, not
@@ -34,14 +36,17 @@ from bench import (
     approaches,
     chart,
     cold_start,
+    cold_start_telemetry,
     executor_scaling,
+    interactive,
     large_import,
     limit_body,
     pipeline,
+    three_instances,
 )
 from bench.approaches import CEILING, EXECUTOR
 from bench.measure import Measurement, fresh_container, measure, medians
-from bench.report import markdown
+from bench.report import markdown, users_first
 from bench.workload import products
 from devtools.stack import ROOT, LocalStack
 
@@ -143,7 +148,9 @@ def main() -> None:
     urllib3.disable_warnings(InsecureRequestWarning)  # the local endpoint's self-signed certificate
     load_at_start = load_average()
     with LocalStack() as stack:
-        starts = cold_start.measure(stack, product_to_read(stack))
+        product_path = product_to_read(stack)
+        starts = cold_start.measure(stack, product_path)
+        with_telemetry = cold_start_telemetry.measure(stack, product_path)
         throttled_items = products(THROTTLED_RECORDS, seed=3)
         results = run_sdk_thrice(
             stack, "throttled", throttled_items, LAB_RU_PER_SECOND, SDK_APPROACHES
@@ -169,6 +176,8 @@ def main() -> None:
         results += run_sdk_thrice(
             stack, "unthrottled", products(UNTHROTTLED_RECORDS, seed=6), None, unthrottled
         )
+        users = interactive.run(stack)
+        instances = three_instances.run(stack)
         large = large_import.run(stack, executor_rate=executor_rate(results))
         print(f"  large import: {large.measurement.seconds:.2f} s", flush=True)
         results.append(large.measurement)
@@ -179,6 +188,7 @@ def main() -> None:
     described = machine(load_at_start)
     scaling = executor_scaling.Scaling(keys=keys, fairness=fair)
     report = markdown(results, starts, described, large, at_limit, scaling)
+    report += users_first(users, instances, with_telemetry)
     print(report)
     REPORT.write_text(report)
     figures = {
@@ -189,6 +199,9 @@ def main() -> None:
         "bodyAtLimit": at_limit.to_json(),
         "manyKeys": keys.to_json(),
         "fairnessUnderThrottling": fair.to_json(),
+        "interactiveDuringImport": users.to_json(),
+        "threeInstances": instances.to_json(),
+        "coldStartWithTelemetry": with_telemetry.to_json(),
     }
     FIGURES.write_text(json.dumps(figures, indent=2) + "\n")
     chart.render(medians(results), CHART)

@@ -12,11 +12,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from bench.procfs import cpu_seconds, peak_resident
 from devtools.stack import ROOT, LocalStack
 
 STARTS = 5
@@ -51,7 +53,19 @@ def _first_200(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"no 200 from {url}")
 
 
-def start_once(stack: LocalStack, root: Path, product_path: str) -> float:
+@dataclass(frozen=True)
+class Start:
+    """One start: seconds to the first 200, and the host's CPU seconds and peak RSS by then."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_resident: int
+
+
+def start_measured(
+    stack: LocalStack, root: Path, product_path: str, settings: Mapping[str, str] | None = None
+) -> Start:
+    """Start a fresh host on `root` with `settings` over the stack's, until its first 200."""
     port = _free_port()
     command = [sys.executable, "-m", "devtools.devhost", "--port", str(port), "--root", str(root)]
     started = time.perf_counter()
@@ -59,16 +73,21 @@ def start_once(stack: LocalStack, root: Path, product_path: str) -> float:
         command,
         cwd=ROOT,
         # As in Azure, where the containers exist and are not created on first use.
-        env={**stack.host_environment(), "COSMOS_CREATE_IF_MISSING": "false"},
+        env={**stack.host_environment(), "COSMOS_CREATE_IF_MISSING": "false", **(settings or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _first_200(f"http://127.0.0.1:{port}/api{product_path}", process)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return Start(seconds, cpu_seconds(process.pid), peak_resident(process.pid))
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def start_once(stack: LocalStack, root: Path, product_path: str) -> float:
+    return start_measured(stack, root, product_path).seconds
 
 
 def measure(stack: LocalStack, product_path: str) -> list[ColdStart]:

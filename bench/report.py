@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bench import executor_scaling, large_import, limit_body
+from bench import (
+    cold_start_telemetry,
+    executor_scaling,
+    interactive,
+    large_import,
+    limit_body,
+    three_instances,
+)
 from bench.approaches import CEILING, EXECUTOR
 from bench.cold_start import ColdStart
 from bench.cold_start import table as cold_start_table
@@ -164,4 +171,21 @@ def markdown(
         "to the first 200 of `GET /api/products/{categoryId}/{id}`, for this app and for a "
         "minimal app with one route doing a bare SDK `read_item` (the floor), fresh processes, "
         f"interleaved.\n\n{cold_start_table(starts)}\n"
+    )
+
+
+def users_first(
+    users: interactive.InteractiveDuringImport,
+    instances: three_instances.InstancesOnOneBudget,
+    with_telemetry: cold_start_telemetry.ColdStartTelemetry,
+) -> str:
+    """The sections of priority, throughput buckets, several instances and telemetry's cost."""
+    return (
+        "\n## Interactive during import\n\n"
+        f"{interactive.DESCRIPTION}\n\n{interactive.table(users)}\n\n"
+        f"## Three instances on one budget: {three_instances.RECORDS:,} records at "
+        f"{three_instances.RU_PER_SECOND:,} RU/s\n\n"
+        f"{three_instances.DESCRIPTION}\n\n{three_instances.table(instances)}\n\n"
+        "## Cold start with telemetry\n\n"
+        f"{cold_start_telemetry.DESCRIPTION}\n\n{cold_start_telemetry.table(with_telemetry)}\n"
     )

@@ -2,10 +2,11 @@
 "use strict";
 // Local Cosmos DB for NoSQL endpoint: @vercel/cosmosdb-server, plus what the Python SDK needs
 // and the upstream lacks (atomic batch, partition-scoped queries, TTL, partition key delete),
-// request charges and provisioned throughput (offers, throttling), and fault injection for tests.
+// request charges and provisioned throughput (offers, throttling, priority-based execution,
+// throughput buckets), and fault injection for tests.
 //
 //   node devtools/cosmos-emulator.js --port 0 [--faults '{"rate":0.2,"statuses":[429,503]}']
-//                                    [--no-partition-key-delete]
+//                                    [--no-partition-key-delete] [--no-priority-based-execution]
 //
 // Prints one line, the endpoint URL, once it accepts connections.
 const fs = require("fs");
@@ -20,6 +21,7 @@ const { createOverrides, operationKind, isTooLarge, DATA_PLANE_PATH } = require(
 const { createThroughput } = require("./cosmos/throughput");
 const { createOffers } = require("./cosmos/offers");
 const metering = require("./cosmos/metering");
+const admission = require("./cosmos/admission");
 const { partitionKeyRanges } = require("./cosmos/partitions");
 
 const PKRANGES_PATH = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/pkranges$/;
@@ -66,9 +68,18 @@ async function upstreamRoute(account, req, res) {
   return [res.statusCode, body];
 }
 
-async function serveDataPlane({ account, faults, stats, throughput, override }, req, res, pathname) {
+function throttle(req, res, refusal) {
+  req.resume();
+  res.setHeader("x-ms-retry-after-ms", String(refusal.retryAfterMs));
+  res.setHeader("x-ms-substatus", refusal.substatus);
+  const body = { code: "TooManyRequests", message: "Request rate is large. More Request Units may be needed, so no changes were made." };
+  return send(req, res, 429, body, 0);
+}
+
+async function serveDataPlane({ account, faults, stats, throughput, override, capabilities }, req, res, pathname) {
   const kind = operationKind(req, pathname);
-  stats.record(kind);
+  const requestClass = admission.classOf(req, capabilities);
+  stats.record(kind, requestClass);
   const { latencyMs } = faults.get();
   if (latencyMs) await new Promise(resolve => setTimeout(resolve, latencyMs));
   const fault = faults.pick({ kind, pathname });
@@ -78,25 +89,21 @@ async function serveDataPlane({ account, faults, stats, throughput, override }, 
     Object.entries(fault.headers).forEach(([name, value]) => res.setHeader(name, value));
     return send(req, res, fault.status, fault.body, 0);
   }
-  const refused = isTooLarge(req, kind) ? null : await metering.invalidItems(req, kind);
+  const refused = requestClass.refused || (isTooLarge(req, kind) ? null : await metering.invalidItems(req, kind));
   if (refused) return send(req, res, 400, refused, 1);
   const target = metering.collectionOf(account, pathname);
   const offer = target ? throughput.offerOf(target.database, target.id) : null;
-  const partition = metering.partitionOf(offer, req);
+  const budgets = throughput.budgetsOf(offer, metering.partitionOf(offer, req), requestClass.bucket);
   const estimate = isTooLarge(req, kind) ? 0 : await metering.estimate(target, req, pathname, kind);
-  const retryAfterMs = throughput.admit(offer, partition, estimate);
-  if (retryAfterMs) {
-    stats.recordThrottled();
-    req.resume();
-    res.setHeader("x-ms-retry-after-ms", String(retryAfterMs));
-    res.setHeader("x-ms-substatus", "3200");
-    const body = { code: "TooManyRequests", message: "Request rate is large. More Request Units may be needed, so no changes were made." };
-    return send(req, res, 429, body, 0);
+  const refusal = admission.admit(budgets, estimate, requestClass);
+  if (refusal) {
+    stats.recordThrottled(target, refusal.substatus, kind);
+    return throttle(req, res, refusal);
   }
   const [status, body] = (await override(req, res, pathname, kind)) || (await upstreamRoute(account, req, res));
   const charge = throughput.round(metering.chargeOf(kind, status, body, estimate));
-  throughput.settle(offer, partition, charge - estimate);
-  stats.recordCharge(charge);
+  admission.settle(budgets, charge - estimate);
+  stats.recordCharge(charge, target, await metering.itemsWritten(req, kind, status, body));
   return send(req, res, status, body, charge);
 }
 
@@ -106,7 +113,7 @@ function createHandler({ account, faults, stats, capabilities }) {
   const offers = createOffers(throughput);
   const admin = createAdmin({ faults, stats, capabilities, throughput, account });
   const override = createOverrides(account, capabilities, throughput);
-  const context = { account, faults, stats, throughput, override };
+  const context = { account, faults, stats, throughput, override, capabilities };
   return async (req, res) => {
     const pathname = normalisePath(req.url);
     if (pathname.startsWith("/_emulator/")) {
@@ -130,12 +137,16 @@ function main() {
       port: { type: "string", default: "8081" },
       host: { type: "string", default: "127.0.0.1" },
       faults: { type: "string", default: process.env.COSMOS_EMULATOR_FAULTS || "{}" },
-      "no-partition-key-delete": { type: "boolean", default: false }
+      "no-partition-key-delete": { type: "boolean", default: false },
+      "no-priority-based-execution": { type: "boolean", default: false }
     }
   });
   const faults = createFaults(JSON.parse(values.faults));
   const stats = createStats();
-  const capabilities = { partitionKeyDelete: !values["no-partition-key-delete"] };
+  const capabilities = {
+    partitionKeyDelete: !values["no-partition-key-delete"],
+    priorityBasedExecution: !values["no-priority-based-execution"]
+  };
   const state = { account: null, faults, stats, capabilities };
   let handle;
   const server = https.createServer(

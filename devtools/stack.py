@@ -1,7 +1,9 @@
 """Start and stop the local stack: the Cosmos endpoint, Azurite (queues) and the Functions host.
 
 `python -m devtools.stack` (what `make run` calls) starts everything on the usual local ports and
-serves the API until Ctrl-C. The integration tests use `LocalStack` with free ports.
+serves the API until Ctrl-C. The integration tests use `LocalStack` with free ports. Several
+development hosts (`--hosts N`, `LocalStack(hosts=N)`, `LocalStack.extra_hosts`) share one queue
+and one container, as the instances Flex Consumption scales out to do.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +62,11 @@ class Service:
         return LOG_DIR / f"{self.name}.log"
 
     def start(self) -> re.Match[str]:
+        self.launch()
+        return self.wait_until_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to be ready."""
         LOG_DIR.mkdir(exist_ok=True)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -69,9 +77,11 @@ class Service:
             env={**os.environ, **(self.env or {})},
             start_new_session=True,  # Ctrl-C in a terminal reaches the stack, which stops us
         )
-        return self._wait_until_ready()
 
-    def _wait_until_ready(self) -> re.Match[str]:
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_ready(self) -> re.Match[str]:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         pattern = re.compile(self.ready)
         while time.monotonic() < deadline:
@@ -117,6 +127,42 @@ def devhost_service(name: str, port: int, env: Mapping[str, str]) -> Service:
     return Service(name, command, r"listening on (http://\S+)", env)
 
 
+def host_names(name: str, count: int) -> list[str]:
+    """`name`, `name-2`, ... `name-<count>`: one log file each."""
+    return [name if number == 1 else f"{name}-{number}" for number in range(1, count + 1)]
+
+
+def start_together(services: Sequence[Service]) -> list[str]:
+    """Launch every service, then wait for each: the URL (group 1) each announced. On a failure
+    the ones started are stopped."""
+    try:
+        for service in services:
+            service.launch()
+        return [service.wait_until_ready().group(1) for service in services]
+    except BaseException:
+        for service in services:
+            service.stop()
+        raise
+
+
+# The line the app logs for each message it processed (function_app.ingest_products), and the one
+# the development host logs for a queue invocation that failed (the message goes back).
+_PROCESSED = re.compile(r"Message \S+: (\d+) written, (\d+) rejected")
+_HANDED_BACK = re.compile(r"WARNING devhost.queues: Function \S+ failed")
+
+
+def records_processed(service: Service) -> tuple[int, int]:
+    """(written, rejected): what the app in a development host reports it did, from its log."""
+    counts = [tuple(map(int, m.groups())) for m in _PROCESSED.finditer(service.log_text())]
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+def messages_handed_back(service: Service) -> int:
+    """Queue invocations of a development host that failed, so that their message is delivered
+    again, from its log."""
+    return len(_HANDED_BACK.findall(service.log_text()))
+
+
 def azurite_connection_string(queue_endpoint: str) -> str:
     return (
         f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
@@ -136,22 +182,31 @@ class LocalStack:
         use_core_tools: bool = False,
         cosmos_args: tuple[str, ...] = (),
         app_settings: Mapping[str, str] | None = None,
+        hosts: int = 1,
     ) -> None:
+        if hosts < 1 or (use_core_tools and hosts > 1):
+            raise StackError("one host with Core Tools; one or more development hosts otherwise")
         self.ports = (cosmos_port, queue_port, host_port)
         self.use_core_tools = use_core_tools
         self.cosmos_args = cosmos_args
         self.app_settings = dict(app_settings or {})
+        self.host_count = hosts
         self.services: list[Service] = []
         self.cosmos_endpoint = ""
         self.storage_connection = ""
-        self.api_url = ""
+        self.api_urls: list[str] = []
+
+    @property
+    def api_url(self) -> str:
+        """The first host's API (every host serves the same app)."""
+        return self.api_urls[0] if self.api_urls else ""
 
     def start(self) -> LocalStack:
         cosmos_port, queue_port, host_port = self.ports
         try:
             self.cosmos_endpoint = self._start_cosmos(cosmos_port)
             self.storage_connection = azurite_connection_string(self._start_azurite(queue_port))
-            self.api_url = self._start_host(host_port)
+            self.api_urls = self._start_hosts(host_port)
         except BaseException:
             self.stop()
             raise
@@ -179,14 +234,35 @@ class LocalStack:
             **self.app_settings,
         }
 
-    def _start_host(self, port: int) -> str:
+    def _start_hosts(self, port: int) -> list[str]:
         if self.use_core_tools:
             command = ["func", "start", "--port", str(port or 7071)]
             ready = r"(http://localhost:\d+)/api/"
             found = self._run(Service("functions", command, ready, self.host_environment()))
-            return found.group(1) + "/api"
-        service = devhost_service("devhost", port, self.host_environment())
-        return self._run(service).group(1)
+            return [found.group(1) + "/api"]
+        names = host_names("devhost", self.host_count)
+        hosts = [
+            devhost_service(name, port if number == 0 else 0, self.host_environment())
+            for number, name in enumerate(names)
+        ]
+        self.services += hosts
+        return start_together(hosts)
+
+    @contextmanager
+    def extra_hosts(
+        self, name: str, count: int = 1, **settings: str
+    ) -> Iterator[list[tuple[str, Service]]]:
+        """`count` more development hosts on the stack's emulators, with `settings` over the
+        stack's (the same queue and container unless they say otherwise): (API URL, service)
+        of each; stopped on leaving."""
+        env = {**self.host_environment(), **settings}
+        hosts = [devhost_service(host, 0, env) for host in host_names(name, count)]
+        urls = start_together(hosts)
+        try:
+            yield list(zip(urls, hosts, strict=True))
+        finally:
+            for host in hosts:
+                host.stop()
 
     def stop(self) -> None:
         for service in reversed(self.services):
@@ -209,14 +285,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__)
     parser.add_argument("--cosmos-port", type=int, default=8081)
     parser.add_argument("--queue-port", type=int, default=10001)
-    parser.add_argument("--port", type=int, default=7071, help="the API port")
+    parser.add_argument("--port", type=int, default=7071, help="the first host's API port")
+    parser.add_argument(
+        "--hosts", type=int, default=1, help="development hosts on one queue and one container"
+    )
     args = parser.parse_args()
-    use_core_tools = shutil.which("func") is not None
+    use_core_tools = shutil.which("func") is not None and args.hosts == 1
     stack = LocalStack(
         cosmos_port=args.cosmos_port,
         queue_port=args.queue_port,
         host_port=args.port,
         use_core_tools=use_core_tools,
+        hosts=args.hosts,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in background
@@ -226,6 +306,8 @@ def main() -> None:
         print(f"Cosmos endpoint: {stack.cosmos_endpoint}")
         print(f"Azurite queues:  http://127.0.0.1:{args.queue_port}")
         print(f"Product API ({host}): {api_url}")
+        for other in stack.api_urls[1:]:
+            print(f"  another host on the same queue and container: {other}")
         print("Try:")
         print(f"  curl -s {api_url}/health")
         print(

@@ -40,6 +40,15 @@ param maximumInstanceCount int = 100
 @description('Put Cosmos DB and Storage behind private endpoints in a virtual network the app is integrated with.')
 param vnetEnabled bool = false
 
+@allowed(['low', 'high'])
+@description('Priority of bulk writes (BULK_PRIORITY): low yields to the HTTP routes when a partition is at its budget.')
+param bulkPriority string = 'low'
+
+@minValue(0)
+@maxValue(5)
+@description('Throughput bucket of bulk writes (BULK_THROUGHPUT_BUCKET), 1 to 5, configured on the products container; 0 for none.')
+param bulkThroughputBucket int = 0
+
 @description('Database name (COSMOS_DATABASE).')
 param cosmosDatabaseName string = 'cosmicworks'
 
@@ -162,6 +171,8 @@ module app 'core/function-app.bicep' = {
     importsContainerName: importsContainerName
     ingestQueueName: ingestQueueName
     rejectsQueueName: rejectsQueueName
+    bulkPriority: bulkPriority
+    bulkThroughputBucket: bulkThroughputBucket
     subnetId: vnetEnabled ? network.outputs.appSubnetId : ''
   }
   // The host starts with the identity's roles in place, or it cannot reach its own storage.

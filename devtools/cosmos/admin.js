@@ -1,41 +1,78 @@
 "use strict";
-// Test-only routes under /_emulator: fault injection, request counters and account capabilities.
+// Test-only routes under /_emulator: fault injection, request counters (by kind, by kind for each
+// priority, by throughput bucket, 429s by substatus and by kind, and per container its charge, 429s
+// and items written) and account capabilities.
 const { readJson, problem } = require("./http");
 
+/** "database/container" of a metered target (see ./metering.js collectionOf), or null. */
+function containerKey(target) {
+  return target ? `${target.database}/${target.id}` : null;
+}
+
+function add(counts, key, amount = 1) {
+  if (key !== null && key !== undefined) counts[key] = (counts[key] || 0) + amount;
+}
+
 function createStats() {
-  let counts = {};
-  let faults = {};
-  let throttled = 0;
-  let requestCharge = 0;
+  let counts, faults, throttled, requestCharge, byPriority, byBucket, throttledBySubstatus, throttledByKind, containers;
+  const reset = () => {
+    counts = {};
+    faults = {};
+    throttled = 0;
+    requestCharge = 0;
+    byPriority = {};
+    byBucket = {};
+    throttledBySubstatus = {};
+    throttledByKind = {};
+    containers = {}; // "db/coll" -> {requestCharge, throttled}
+  };
+  const container = target => {
+    const key = containerKey(target);
+    if (key && !containers[key]) containers[key] = { requestCharge: 0, throttled: 0, itemsWritten: 0 };
+    return key ? containers[key] : null;
+  };
+  reset();
   return {
-    record(kind) {
-      counts[kind] = (counts[kind] || 0) + 1;
+    /** A data-plane request: its kind, and the priority and throughput bucket it carried. */
+    record(kind, requestClass = {}) {
+      add(counts, kind);
+      const priority = requestClass.low ? "low" : "high";
+      add((byPriority[priority] = byPriority[priority] || {}), kind);
+      add(byBucket, requestClass.bucket);
     },
-    recordThrottled() {
+    recordThrottled(target, substatus, kind) {
       throttled += 1;
+      add(throttledBySubstatus, substatus);
+      add(throttledByKind, kind);
+      const perContainer = container(target);
+      if (perContainer) perContainer.throttled += 1;
     },
-    recordCharge(charge) {
+    recordCharge(charge, target, itemsWritten = 0) {
       requestCharge += charge;
+      const perContainer = container(target);
+      if (!perContainer) return;
+      perContainer.requestCharge = Math.round((perContainer.requestCharge + charge) * 100) / 100;
+      perContainer.itemsWritten += itemsWritten;
     },
     recordFault(status) {
-      faults[status] = (faults[status] || 0) + 1;
+      add(faults, status);
     },
     snapshot() {
       const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
       return {
         total,
         byKind: { ...counts },
+        byPriority: JSON.parse(JSON.stringify(byPriority)), // {low|high: {kind: count}}
+        byThroughputBucket: { ...byBucket },
         faultsInjected: { ...faults },
         throttled,
-        requestCharge: Math.round(requestCharge * 100) / 100
+        throttledBySubstatus: { ...throttledBySubstatus },
+        throttledByKind: { ...throttledByKind },
+        requestCharge: Math.round(requestCharge * 100) / 100,
+        containers: JSON.parse(JSON.stringify(containers))
       };
     },
-    reset() {
-      counts = {};
-      faults = {};
-      throttled = 0;
-      requestCharge = 0;
-    }
+    reset
   };
 }
 

@@ -115,6 +115,18 @@ function chargeOf(kind, status, body, estimated) {
   }
 }
 
+const ITEM_WRITES = new Set(["Create", "Upsert", "Replace", "Patch"]);
+
+/** How many items a request wrote (created, upserted, replaced or patched), once it ran: for the
+ * counters, so that a benchmark can tell first writes from writes again. */
+async function itemsWritten(req, kind, status, body) {
+  if (kind === "batch" && Array.isArray(body)) {
+    const operations = (await parsed(req)) || [];
+    return body.filter((result, i) => result.statusCode < 300 && operations[i] && ITEM_WRITES.has(operations[i].operationType)).length;
+  }
+  return ["create", "upsert", "replace", "patch"].includes(kind) && status < 300 ? 1 : 0;
+}
+
 /** Cosmos DB's answer to an item whose ttl it refuses (0, null, a fraction, beyond 2^31-1). */
 function ttlProblem(item) {
   if (!item || typeof item !== "object" || !("ttl" in item)) return null;
@@ -139,4 +151,4 @@ async function invalidItems(req, kind) {
   return null;
 }
 
-module.exports = { collectionOf, estimate, chargeOf, partitionOf, invalidItems, headerPartitionKey };
+module.exports = { collectionOf, estimate, chargeOf, itemsWritten, partitionOf, invalidItems, headerPartitionKey };

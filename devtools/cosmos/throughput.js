@@ -19,6 +19,11 @@
 // its charge, or, for a request dearer than a whole second of budget, when the bucket is full
 // (the partition then runs into debt, as Cosmos lets one large request through); otherwise it
 // answers 429 with substatus 3200 and x-ms-retry-after-ms, and changes nothing.
+//
+// An offer may also carry throughput buckets (`content.throughputBuckets`, as Cosmos DB's offer
+// content holds them: `[{id: 1-5, maxThroughputPercentage: 1-100}]`), set by replacing the offer;
+// each gets, per physical partition, a token bucket of its percentage of the partition's share.
+// Who may spend which budget is ./admission.js's decision.
 const { randomUUID } = require("crypto");
 
 const KB = 1024;
@@ -75,21 +80,50 @@ class TokenBucket {
     this.tokens = Math.min(this.capacity, this.tokens - delta);
   }
 
+  /** 0 when `cost` fits while leaving `floor` untouched (a request dearer than what lies above
+   * the floor fits once all of it is there), else the milliseconds until it would. */
+  waitFor(cost, floor = 0) {
+    this.refill();
+    const needed = Math.min(cost, this.capacity - floor);
+    if (this.tokens - floor >= needed) return 0;
+    return Math.max(1, Math.ceil(((needed + floor - this.tokens) / this.rate) * 1000));
+  }
+
+  spend(cost) {
+    this.tokens -= cost;
+  }
+
   /** Take `cost` and return 0, or return the milliseconds until the request would fit. */
   take(cost) {
-    this.refill();
-    const needed = Math.min(cost, this.capacity);
-    if (this.tokens >= needed) {
-      this.tokens -= cost;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((needed - this.tokens) / this.rate) * 1000));
+    const wait = this.waitFor(cost);
+    if (!wait) this.spend(cost);
+    return wait;
   }
+}
+
+const BUCKET_IDS = [1, 2, 3, 4, 5];
+
+/** The offer content's throughput buckets, checked as Cosmos DB checks them; throws on a bad one. */
+function validBuckets(buckets) {
+  if (!Array.isArray(buckets) || buckets.length > BUCKET_IDS.length) {
+    throw new Error("throughputBuckets must be a list of at most 5 buckets");
+  }
+  const ids = new Set();
+  for (const bucket of buckets) {
+    const { id, maxThroughputPercentage: percentage } = bucket || {};
+    if (!BUCKET_IDS.includes(id) || ids.has(id)) throw new Error("a throughput bucket's id is a distinct integer from 1 to 5");
+    if (!Number.isInteger(percentage) || percentage < 1 || percentage > 100) {
+      throw new Error("a throughput bucket's maxThroughputPercentage is an integer from 1 to 100");
+    }
+    ids.add(id);
+  }
+  return buckets.map(({ id, maxThroughputPercentage }) => ({ id, maxThroughputPercentage }));
 }
 
 function createThroughput(clock = () => performance.now() / 1000) {
   const offers = new Map(); // resource key ("db" or "db/coll") -> offer
   const buckets = new Map(); // offer id -> TokenBucket[] (one per physical partition)
+  const bucketLimits = new Map(); // offer id -> throughput bucket id -> TokenBucket[]
 
   function newOffer(resource, ruPerSecond, partitions) {
     const id = randomUUID().replace(/-/g, "").slice(0, 8);
@@ -110,7 +144,13 @@ function createThroughput(clock = () => performance.now() / 1000) {
 
   function resetBuckets(offer) {
     const share = offer.content.offerThroughput / offer.partitions;
-    buckets.set(offer.id, Array.from({ length: offer.partitions }, () => new TokenBucket(share, clock)));
+    const perPartition = ruPerSecond => Array.from({ length: offer.partitions }, () => new TokenBucket(ruPerSecond, clock));
+    buckets.set(offer.id, perPartition(share));
+    const limits = new Map();
+    for (const { id, maxThroughputPercentage } of offer.content.throughputBuckets || []) {
+      limits.set(id, perPartition((share * maxThroughputPercentage) / 100));
+    }
+    bucketLimits.set(offer.id, limits);
   }
 
   return {
@@ -134,7 +174,10 @@ function createThroughput(clock = () => performance.now() / 1000) {
     },
     forget(key) {
       const offer = offers.get(key);
-      if (offer) buckets.delete(offer.id);
+      if (offer) {
+        buckets.delete(offer.id);
+        bucketLimits.delete(offer.id);
+      }
       offers.delete(key);
     },
     /** The offer that meters a container: its own, else its database's, else none. */
@@ -158,21 +201,28 @@ function createThroughput(clock = () => performance.now() / 1000) {
       if (!Number.isInteger(ruPerSecond) || ruPerSecond < 400) {
         return [400, { code: "BadRequest", message: "offerThroughput must be an integer of at least 400." }];
       }
+      const requested = body.content.throughputBuckets;
+      let throughputBuckets = offer.content.throughputBuckets; // kept when the body leaves them out
+      try {
+        if (requested !== undefined) throughputBuckets = validBuckets(requested);
+      } catch (err) {
+        return [400, { code: "BadRequest", message: err.message }];
+      }
       offer.content.offerThroughput = ruPerSecond;
+      if (throughputBuckets && throughputBuckets.length) offer.content.throughputBuckets = throughputBuckets;
+      else delete offer.content.throughputBuckets;
       offer._etag = `"${randomUUID()}"`;
       resetBuckets(offer);
       return [200, publicOffer(offer)];
     },
-    /** 0 when the request may run (its charge taken), else the retry-after in milliseconds. */
-    admit(offer, partition, cost) {
-      if (!offer) return 0;
+    /** The budgets a request in `partition` spends: its partition's, and its throughput bucket's
+     * share there when the offer configures `bucketId`; null for a container without an offer. */
+    budgetsOf(offer, partition, bucketId) {
+      if (!offer) return null;
       const partitionBuckets = buckets.get(offer.id);
-      return partitionBuckets[partition % partitionBuckets.length].take(cost);
-    },
-    settle(offer, partition, delta) {
-      if (!offer || !delta) return;
-      const partitionBuckets = buckets.get(offer.id);
-      partitionBuckets[partition % partitionBuckets.length].settle(delta);
+      const index = partition % partitionBuckets.length;
+      const limit = bucketId ? bucketLimits.get(offer.id).get(bucketId) : undefined;
+      return { partition: partitionBuckets[index], bucket: limit ? limit[index] : null };
     }
   };
 }

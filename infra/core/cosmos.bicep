@@ -33,6 +33,11 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' = {
     ]
     consistencyPolicy: { defaultConsistencyLevel: 'Session' }
     capabilities: serverless ? [{ name: 'EnableServerless' }] : []
+    // Low-priority requests (the app's bulk writes) are throttled first when a partition is at
+    // its budget; requests without a priority (the HTTP routes) are high. Serverless accounts
+    // do not offer the feature.
+    enablePriorityBasedExecution: !serverless
+    defaultPriorityLevel: 'High'
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'

@@ -24,6 +24,12 @@ param productsContainerName string
 param importsContainerName string
 param ingestQueueName string
 param rejectsQueueName string
+@allowed(['low', 'high'])
+param bulkPriority string
+@minValue(0)
+@maxValue(5)
+@description('Throughput bucket of bulk writes; 0 for none.')
+param bulkThroughputBucket int
 @description('Subnet the app is integrated with; empty for none.')
 param subnetId string
 
@@ -34,6 +40,10 @@ var appSettings = [
   { name: 'COSMOS_IMPORTS_CONTAINER', value: importsContainerName }
   { name: 'INGEST_QUEUE', value: ingestQueueName }
   { name: 'REJECTS_QUEUE', value: rejectsQueueName }
+  // Bulk writes yield to the HTTP routes (priority-based execution is on in cosmos.bicep), and
+  // stay within their throughput bucket's share when one is set (empty: none).
+  { name: 'BULK_PRIORITY', value: bulkPriority }
+  { name: 'BULK_THROUGHPUT_BUCKET', value: bulkThroughputBucket == 0 ? '' : string(bulkThroughputBucket) }
   // Storage of the host and of the app's queues, through the identity: no key.
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
   { name: 'AzureWebJobsStorage__clientId', value: identityClientId }

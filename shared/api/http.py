@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared.platform import cosmos, metrics, telemetry
+from shared.platform import conventions, cosmos, metrics, telemetry
 from shared.platform.charges import RequestCharge
 from shared.platform.errors import (
     BadRequestError,
@@ -28,6 +28,7 @@ from shared.platform.errors import (
     UnsupportedMediaTypeError,
     to_service_error,
 )
+from shared.platform.invocations import invocation_id, passing_context
 from shared.platform.json_input import JsonInputError, RefusedNumberError, loads
 from shared.platform.limits import JSON_MEDIA_TYPE, MAX_JSON_BODY_BYTES
 from shared.platform.settings import get_settings
@@ -171,25 +172,30 @@ def http_endpoint(route: str, *, methods: Collection[str]) -> Callable[[Handler]
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def endpoint(req: func.HttpRequest) -> func.HttpResponse:
+        async def endpoint(
+            req: func.HttpRequest, *, context: func.Context | None = None
+        ) -> func.HttpResponse:
             method = (req.method or "GET").upper()
             serve = options if method == "OPTIONS" else handler
-            attributes = {
-                "faas.name": handler.__name__,
-                "faas.trigger": "http",
-                "http.request.method": method,
-                "http.route": http_route,
+            attributes: telemetry.Attributes = {
+                conventions.FAAS_NAME: handler.__name__,
+                conventions.FAAS_TRIGGER: conventions.FAAS_TRIGGER_HTTP,
+                conventions.HTTP_REQUEST_METHOD: method,
+                conventions.HTTP_ROUTE: http_route,
             }
+            if (invocation := invocation_id(context)) is not None:
+                attributes = {**attributes, conventions.FAAS_INVOCATION_ID: invocation}
             name = f"{method} {http_route}"
             with telemetry.charged_span(
                 name, kind="server", attributes=attributes, carrier=req.headers
             ) as span:
                 response = _with_charge(await _answer(serve, req), span.meter)
-                span.set("http.response.status_code", response.status_code)
+                span.set(conventions.HTTP_RESPONSE_STATUS_CODE, response.status_code)
                 if response.status_code >= 500:
                     span.fail(f"HTTP {response.status_code}")
             return response
 
+        passing_context(endpoint, handler)
         return endpoint
 
     return wrap

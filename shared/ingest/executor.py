@@ -49,6 +49,7 @@ from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport, se
 from shared.ingest.ranges import FeedRanges, RangeLookup
 from shared.ingest.retries import Backoff, RetryBudget, error_summary
 from shared.platform import metrics, telemetry
+from shared.platform.bulk_requests import BulkRequestOptions, bulk_request_options
 from shared.platform.cosmos import attached, bulk_products_container
 from shared.platform.errors import CosmosFailure, classify, cosmos_retry_after
 from shared.platform.limits import MAX_BATCH_OPERATIONS, MAX_ITEM_BYTES
@@ -148,6 +149,8 @@ class ExecutorOptions:
     initial_concurrency: int = 4
     linger_seconds: float = 0.005
     fixed_concurrency: bool = False
+    # The priority and throughput bucket every batch is sent with (shared.platform.bulk_requests).
+    request_options: BulkRequestOptions = field(default_factory=BulkRequestOptions)
 
 
 class BatchTarget(Protocol):
@@ -459,6 +462,7 @@ class BulkExecutor:
                 [("upsert", (pending.record.item,)) for pending in batch],
                 partition_key=key.partition_key,
                 no_response=True,  # Prefer: return=minimal; statuses are all it needs
+                **self.options.request_options,
             )
         except Exception as error:  # noqa: BLE001 - every failure: an outcome or a retry
             return error
@@ -597,6 +601,7 @@ async def _build_executor() -> BulkExecutor:
         max_concurrency=settings.bulk_max_concurrency,
         initial_concurrency=min(settings.bulk_initial_concurrency, settings.bulk_max_concurrency),
         linger_seconds=settings.bulk_linger_ms / 1000,
+        request_options=bulk_request_options(settings),
     )
     container = await bulk_products_container()
     return BulkExecutor(container, options=options, ranges=FeedRanges(container))

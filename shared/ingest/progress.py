@@ -28,6 +28,7 @@ from azure.cosmos.exceptions import (
 )
 
 from shared.ingest.supersession import Supersession
+from shared.platform.bulk_requests import bulk_request_options
 from shared.platform.cosmos import imports_container
 
 SUMMARY_ID = "summary"
@@ -254,7 +255,8 @@ class PartRecord:
 async def record_part(
     *, import_id: str, part: int, message_id: str, written: int, rejected: int
 ) -> PartRecord:
-    """Count a finished part once, in one batch with the summary's increments."""
+    """Count a finished part once, in one batch with the summary's increments (the queue
+    function's bulk work: with its priority)."""
     container = await imports_container()
     part_item = {
         "id": part_id(part),
@@ -273,6 +275,7 @@ async def record_part(
         results = await container.execute_item_batch(
             [("create", (part_item,)), ("patch", (SUMMARY_ID, increments))],
             partition_key=import_id,
+            **bulk_request_options(),
         )
     except CosmosBatchOperationError as error:
         count = _PART_COUNT_FAILURES.get(error.status_code or 0)
@@ -295,4 +298,5 @@ async def note_duplicate_delivery(*, import_id: str) -> None:
         item=SUMMARY_ID,
         partition_key=import_id,
         patch_operations=[{"op": "incr", "path": "/duplicateDeliveries", "value": 1}],
+        **bulk_request_options(),
     )

@@ -16,6 +16,7 @@ from shared.ingest.batch_policy import chunk
 from shared.ingest.messages import IngestMessage
 from shared.ingest.rejects import Reject, RejectEntry, reject_entry
 from shared.platform import queues
+from shared.platform.bulk_requests import bulk_request_options
 from shared.platform.cosmos import imports_container
 from shared.platform.settings import get_settings
 from shared.platform.utf8_json import compact_json, utf8_size
@@ -81,13 +82,16 @@ async def store_rejects(
     rejects: Sequence[Reject], *, message: IngestMessage, message_id: str
 ) -> None:
     """Keep the rejects of an import part in the import's partition: upserts by id, in
-    transactional batches, so that a delivery of the same part again stores nothing twice."""
+    transactional batches (bulk writes: with their priority), so that a delivery of the same
+    part again stores nothing twice."""
     if not rejects or message.import_id is None or message.part is None:
         return
     container = await imports_container()
     for batch in chunk(_stored_rejects(rejects, message=message, message_id=message_id)):
         await container.execute_item_batch(
-            [("upsert", (stored.item,)) for stored in batch], partition_key=message.import_id
+            [("upsert", (stored.item,)) for stored in batch],
+            partition_key=message.import_id,
+            **bulk_request_options(),
         )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from azure.cosmos.exceptions import CosmosClientTimeoutError
 
+from shared.platform import conventions
 from shared.platform.errors import THROTTLED_STATUS
 from shared.platform.telemetry import instruments
 
@@ -27,14 +28,16 @@ def cosmos_operation(method: str, url: str, headers: Mapping[str, str]) -> dict[
     """The semantic-convention attributes of one Cosmos DB request: the operation's name, the
     database and the container."""
     match = _RESOURCE.match(urlsplit(url).path)
-    attributes = {"db.system.name": "azure.cosmosdb"}
+    attributes = {conventions.DB_SYSTEM_NAME: conventions.DB_SYSTEM_AZURE_COSMOSDB}
     if match is None:
-        attributes["db.operation.name"] = f"{method.lower()} account"
+        attributes[conventions.DB_OPERATION_NAME] = f"{method.lower()} account"
         return attributes
-    attributes["db.namespace"] = match["db"]
+    attributes[conventions.DB_NAMESPACE] = match["db"]
     if match["coll"]:
-        attributes["db.collection.name"] = match["coll"]
-    attributes["db.operation.name"] = _operation_name(method, match["rest"] or "", headers)
+        attributes[conventions.DB_COLLECTION_NAME] = match["coll"]
+    attributes[conventions.DB_OPERATION_NAME] = _operation_name(
+        method, match["rest"] or "", headers
+    )
     return attributes
 
 
@@ -62,18 +65,21 @@ def record_cosmos_response(
     recorded = instruments()
     if recorded is None:
         return
-    attributes = {**cosmos_operation(method, url, headers), "db.response.status_code": str(status)}
+    attributes = {
+        **cosmos_operation(method, url, headers),
+        conventions.DB_RESPONSE_STATUS_CODE: str(status),
+    }
     recorded.request_charge.record(charge, attributes)
     if status in (THROTTLED_STATUS, UNAVAILABLE):
-        recorded.transient_failures.add(1, {"error.type": str(status)})
+        recorded.transient_failures.add(1, {conventions.ERROR_TYPE: str(status)})
     elif status == REQUEST_TIMEOUT:
-        recorded.transient_failures.add(1, {"error.type": TIMEOUT})
+        recorded.transient_failures.add(1, {conventions.ERROR_TYPE: TIMEOUT})
 
 
 def count_timeout() -> None:
     """A Cosmos DB call that got no answer in time."""
     if (recorded := instruments()) is not None:
-        recorded.transient_failures.add(1, {"error.type": TIMEOUT})
+        recorded.transient_failures.add(1, {conventions.ERROR_TYPE: TIMEOUT})
 
 
 def count_if_timeout(error: BaseException) -> None:

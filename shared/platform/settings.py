@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     bulk_initial_concurrency: int = Field(default=4, ge=1, le=64)
     bulk_linger_ms: float = Field(default=5.0, ge=0, le=10_000)
     writer_retry_budget_seconds: float = Field(default=30.0, gt=0)
+    # Bulk writes (the executor's batches, stored rejects, the progress the queue function
+    # counts) yield to HTTP routes, which go with Cosmos DB's default, high: they are sent with
+    # this priority, and in this throughput bucket of the container when set (1-5; a bucket the
+    # container does not configure limits nothing).
+    bulk_priority: Literal["low", "high"] = "low"
+    bulk_throughput_bucket: int | None = Field(default=None, ge=1, le=5)
 
     # Telemetry export (see shared.platform.telemetry): Azure Monitor, or an OTLP/HTTP endpoint.
     applicationinsights_connection_string: SecretStr | None = None
@@ -75,6 +82,17 @@ class Settings(BaseSettings):
     @property
     def is_local_emulator(self) -> bool:
         return (urlparse(self.cosmos_endpoint).hostname or "") in LOCAL_HOSTS
+
+    @field_validator("bulk_priority", mode="before")
+    @classmethod
+    def _priority_in_any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("bulk_throughput_bucket", mode="before")
+    @classmethod
+    def _empty_bucket_is_none(cls, value: Any) -> Any:
+        """An empty value is no bucket (the templates set the setting empty for none)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _tls_verification_off_only_for_local_emulator(self) -> Settings:

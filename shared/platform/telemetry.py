@@ -3,8 +3,11 @@
 Export is chosen by settings alone: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is
 set, OTLP over HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, nothing otherwise. With neither, no
 OpenTelemetry module is imported and every function here is a no-op, so a cold start pays
-nothing for telemetry it does not send. The standard OTEL_* variables (service name, resource
-attributes, sampler, export intervals) are read by the SDK itself.
+nothing for telemetry it does not send. Both exporters sit behind the same SDK pipeline, and
+nothing is instrumented but what the app does itself and the Azure SDKs it calls (see
+`shared.platform.azure_monitor` for why not the Azure Monitor distro, and how its exporters stay
+off the cold start). The standard OTEL_* variables (service name, resource attributes, sampler,
+export intervals) are read by the SDK itself.
 
 Azure SDK calls (Cosmos DB, Storage queues) become child spans through azure-core's tracing
 (AZURE_TRACING_ENABLED, switched on with an exporter unless set to false).
@@ -20,17 +23,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from shared.platform import conventions
 from shared.platform.charges import RequestCharge, metered
 from shared.platform.settings import Settings
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Counter, Histogram, MeterProvider
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.metrics.export import MetricExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span, SpanContext, Tracer, TracerProvider
 
 logger = logging.getLogger(__name__)
 
 INSTRUMENTATION_SCOPE = "product-catalog"
-REQUEST_CHARGE_ATTRIBUTE = "azure.cosmosdb.operation.request_charge"
+REQUEST_CHARGE_ATTRIBUTE = conventions.AZURE_COSMOSDB_OPERATION_REQUEST_CHARGE
 
 type Attributes = Mapping[str, str | int | float | bool]
 
@@ -80,48 +88,74 @@ def configure(settings: Settings) -> Exporter | None:
         return exporter
     os.environ.setdefault("AZURE_TRACING_ENABLED", "true")
     if exporter is Exporter.AZURE_MONITOR:
-        _export_to_azure_monitor(settings)
-        install()
+        from shared.platform.azure_monitor import azure_monitor_exporters
+
+        secret = settings.applicationinsights_connection_string
+        assert secret is not None
+        install(*_export_through(*azure_monitor_exporters(secret.get_secret_value())))
     else:
-        install(*_export_over_otlp())
+        install(*_export_through(*_otlp_exporters()))
     logger.info("Telemetry is exported to %s", exporter.value)
     return exporter
 
 
-def _export_to_azure_monitor(settings: Settings) -> None:
-    from azure.monitor.opentelemetry import configure_azure_monitor
-
-    secret = settings.applicationinsights_connection_string
-    assert secret is not None
-    configure_azure_monitor(connection_string=secret.get_secret_value())
-
-
-def _export_over_otlp() -> tuple[TracerProvider, MeterProvider]:
-    """Providers that send traces, metrics and logs to OTEL_EXPORTER_OTLP_ENDPOINT (/v1/...)."""
-    from opentelemetry import metrics, trace
-    from opentelemetry._logs import set_logger_provider
+def _otlp_exporters() -> tuple[SpanExporter, MetricExporter, LogRecordExporter]:
+    """Exporters to OTEL_EXPORTER_OTLP_ENDPOINT (/v1/traces, /v1/metrics, /v1/logs)."""
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(), OTLPMetricExporter(), OTLPLogExporter()
+
+
+def _resource() -> Resource:
+    """OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; in Azure, without a service name, the
+    function app's name (Application Insights' cloud role), as Azure's resource detectors say."""
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+
+    site = os.environ.get("WEBSITE_SITE_NAME")
+    if site and "OTEL_SERVICE_NAME" not in os.environ:
+        return Resource.create({SERVICE_NAME: site})
+    return Resource.create()
+
+
+# Logs are first exported when spans are (the SDK's span default), not after its 1 s for logs:
+# the first export builds the Azure Monitor exporters, which should come after a cold start's
+# first response, not during it.
+FIRST_EXPORT_DELAY_MILLIS = 5_000
+
+
+def _log_export_delay() -> float | None:
+    """FIRST_EXPORT_DELAY_MILLIS, unless OTEL_BLRP_SCHEDULE_DELAY says otherwise."""
+    return None if "OTEL_BLRP_SCHEDULE_DELAY" in os.environ else FIRST_EXPORT_DELAY_MILLIS
+
+
+def _export_through(
+    spans: SpanExporter, metric_exporter: MetricExporter, logs: LogRecordExporter
+) -> tuple[TracerProvider, MeterProvider]:
+    """Global providers that send traces, metrics and logs through these exporters, in batches
+    on the SDK's own threads; standard logging is exported with each record's trace and span."""
+    from opentelemetry import metrics, trace
+    from opentelemetry._logs import set_logger_provider
     from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    resource = Resource.create()  # OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+    resource = _resource()
     tracer_provider = SdkTracerProvider(resource=resource)  # OTEL_TRACES_SAMPLER(_ARG)
-    tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    reader = PeriodicExportingMetricReader(OTLPMetricExporter())  # OTEL_METRIC_EXPORT_INTERVAL
+    tracer_provider.add_span_processor(BatchSpanProcessor(spans))  # OTEL_BSP_*
+    reader = PeriodicExportingMetricReader(metric_exporter)  # OTEL_METRIC_EXPORT_INTERVAL
     meter_provider = SdkMeterProvider(resource=resource, metric_readers=[reader])
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(logs, schedule_delay_millis=_log_export_delay())
+    )
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     set_logger_provider(logger_provider)
-    # Standard logging, exported with the trace and span of the record's moment.
     logging.getLogger().addHandler(LoggingHandler(logger_provider=logger_provider))
     return tracer_provider, meter_provider
 
@@ -138,7 +172,7 @@ def install(
     _instruments = Instruments(
         tracer=tracer,
         request_charge=meter.create_histogram(
-            "azure.cosmosdb.client.operation.request_charge",
+            conventions.AZURE_COSMOSDB_CLIENT_OPERATION_REQUEST_CHARGE,
             unit="{request_unit}",
             description="Request units each Cosmos DB request consumed",
         ),

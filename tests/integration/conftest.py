@@ -15,7 +15,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.cosmos import ContainerProxy, CosmosClient
 from azure.storage.queue import QueueClient
 
-from devtools.stack import EMULATOR_KEY, LocalStack, Service, devhost_service
+from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.platform.settings import Settings
 
 T = TypeVar("T")
@@ -101,19 +101,15 @@ def emulator(stack: LocalStack) -> Iterator[Emulator]:
     controls = Emulator(stack.cosmos_endpoint)
     yield controls
     controls.clear_faults()
-    controls.set_capabilities(partitionKeyDelete=True)
+    controls.set_capabilities(partitionKeyDelete=True, priorityBasedExecution=True)
 
 
 @contextlib.contextmanager
 def extra_host(stack: LocalStack, name: str, **settings: str) -> Iterator[tuple[Api, Service]]:
     """Another development host on the stack's emulators, with `settings` over the stack's
     (its own queues, say); stopped on leaving."""
-    host = devhost_service(name, 0, {**stack.host_environment(), **settings})
-    url = host.start().group(1)
-    try:
+    with stack.extra_hosts(name, **settings) as ((url, host),):
         yield Api(url), host
-    finally:
-        host.stop()
 
 
 @pytest.fixture(scope="session")

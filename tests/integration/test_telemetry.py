@@ -79,6 +79,7 @@ def test_each_http_invocation_is_a_server_span_in_the_caller_s_trace_with_its_ch
     attributes = attributes_of(create.attributes)
     assert create.trace_id.hex() == TRACE_ID
     assert attributes["faas.name"] == "create_product"
+    assert attributes["faas.invocation_id"]  # the worker passed the invocation's context
     assert attributes["http.route"] == "/api/products"
     assert attributes["http.response.status_code"] == 201
     assert attributes[CHARGE] == exercised["charge"] > 0
@@ -103,6 +104,8 @@ def test_an_import_is_traced_from_its_messages_to_its_batches(
     parts = spans_named(receiver, "ingest import part")
     batches = spans_named(receiver, "bulk batch")
     assert consumers and parts and batches
+    invocations = {attributes_of(s.attributes).get("faas.invocation_id") for s in consumers}
+    assert None not in invocations and len(invocations) == len(consumers)
     part_attributes = [attributes_of(part.attributes) for part in parts]
     assert {a["catalog.import.id"] for a in part_attributes} == {exercised["import_id"]}
     assert sum(a["catalog.ingest.rejected"] for a in part_attributes) == 3

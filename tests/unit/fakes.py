@@ -23,17 +23,23 @@ def operation_error(index: int, status: int, size: int) -> CosmosBatchOperationE
 
 
 class ScriptedContainer:
-    """Records every batch; `respond(partition_key, items)` raises or returns for each call."""
+    """Records every batch (and the keyword options it was sent with); `respond(partition_key,
+    items)` raises or returns for each call."""
 
     def __init__(self, respond: Callable[[str, list[dict[str, Any]]], None] | None = None) -> None:
         self.calls: list[tuple[str, list[dict[str, Any]]]] = []
+        self.options: list[dict[str, Any]] = []
         self.respond = respond
 
     async def execute_item_batch(
-        self, batch_operations: Sequence[tuple[str, tuple[Any, ...]]], partition_key: str, **_: Any
+        self,
+        batch_operations: Sequence[tuple[str, tuple[Any, ...]]],
+        partition_key: str,
+        **options: Any,
     ) -> list[dict[str, Any]]:
         items = [operation[1][0] for operation in batch_operations]
         self.calls.append((partition_key, items))
+        self.options.append(options)
         if self.respond:
             self.respond(partition_key, items)
         return [{"statusCode": 200} for _ in items]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import azure.functions as func
@@ -150,3 +152,17 @@ def test_options_answers_every_method_of_the_route_without_calling_the_handler()
     assert response.status_code == 204
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
     assert response.get_body() == b""
+
+
+def test_the_worker_is_asked_for_the_context_and_its_invocation_id_is_on_the_span(
+    captured: Captured,
+) -> None:
+    async def read_product(req: func.HttpRequest) -> func.HttpResponse:
+        return json_response({"id": "p1"})
+
+    endpoint = http_endpoint("products/{categoryId}/{id}", methods=["GET"])(read_product)
+    assert list(inspect.signature(endpoint).parameters) == ["req", "context"]
+    context = SimpleNamespace(invocation_id="5f0b1c7e-invocation")
+    asyncio.run(endpoint(http_request("GET"), context=context))
+    span = captured.span("GET /api/products/{categoryId}/{id}")
+    assert span.attributes["faas.invocation_id"] == "5f0b1c7e-invocation"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from types import SimpleNamespace
 
 import azure.functions as func
 import pytest
@@ -30,13 +32,14 @@ def test_a_message_is_a_consumer_span_with_the_queue_and_its_charge(captured: Ca
     async def ingest_products(msg: func.QueueMessage) -> None:
         add_charge(7.0)
 
-    asyncio.run(ingest_products(MESSAGE))
+    asyncio.run(ingest_products(MESSAGE, context=SimpleNamespace(invocation_id="inv-1")))
     span = captured.span("process product-ingest")
     assert span.kind is SpanKind.CONSUMER
     assert span.attributes["faas.name"] == "ingest_products"
+    assert span.attributes["faas.invocation_id"] == "inv-1"
     assert span.attributes["messaging.destination.name"] == "product-ingest"
     assert span.attributes["messaging.message.id"] == "m1"
-    assert span.attributes["messaging.message.delivery_count"] == 2
+    assert span.attributes["catalog.queue.message.dequeue_count"] == 2
     assert span.attributes[REQUEST_CHARGE_ATTRIBUTE] == 7.0
     assert captured.points("catalog.ingest.messages.retried") == []
 
@@ -52,3 +55,11 @@ def test_a_message_handed_back_to_the_queue_is_counted_and_its_span_failed(
         asyncio.run(ingest_products(MESSAGE))
     assert captured.span("process product-ingest").status.status_code is StatusCode.ERROR
     assert [p.value for p in captured.points("catalog.ingest.messages.retried")] == [1]
+
+
+def test_the_worker_is_asked_for_the_context_of_each_message() -> None:
+    @queue_endpoint("product-ingest")
+    async def ingest_products(msg: func.QueueMessage) -> None:
+        pass
+
+    assert list(inspect.signature(ingest_products).parameters) == ["msg", "context"]

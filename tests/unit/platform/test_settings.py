@@ -48,3 +48,39 @@ def test_defaults_name_the_database_containers_and_queues() -> None:
         "product-ingest",
         "product-ingest-rejects",
     )
+
+
+def test_bulk_writes_are_low_priority_in_no_bucket_by_default() -> None:
+    settings = Settings(cosmos_endpoint="https://127.0.0.1:8081/")
+    assert (settings.bulk_priority, settings.bulk_throughput_bucket) == ("low", None)
+
+
+def test_bulk_priority_is_read_in_any_case_and_anything_but_low_or_high_is_named(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.setenv("COSMOS_ENDPOINT", "https://127.0.0.1:8081/")
+    environment.setenv("BULK_PRIORITY", "High")
+    assert get_settings().bulk_priority == "high"
+    get_settings.cache_clear()
+    environment.setenv("BULK_PRIORITY", "medium")
+    with pytest.raises(SettingsError, match="BULK_PRIORITY"):
+        get_settings()
+
+
+@pytest.mark.parametrize(("value", "bucket"), [("", None), ("1", 1), ("5", 5)])
+def test_a_bulk_throughput_bucket_is_1_to_5_and_empty_is_none(
+    environment: pytest.MonkeyPatch, value: str, bucket: int | None
+) -> None:
+    environment.setenv("COSMOS_ENDPOINT", "https://127.0.0.1:8081/")
+    environment.setenv("BULK_THROUGHPUT_BUCKET", value)
+    assert get_settings().bulk_throughput_bucket == bucket
+
+
+@pytest.mark.parametrize("value", ["0", "6", "two"])
+def test_a_bulk_throughput_bucket_outside_1_to_5_is_named(
+    environment: pytest.MonkeyPatch, value: str
+) -> None:
+    environment.setenv("COSMOS_ENDPOINT", "https://127.0.0.1:8081/")
+    environment.setenv("BULK_THROUGHPUT_BUCKET", value)
+    with pytest.raises(SettingsError, match="BULK_THROUGHPUT_BUCKET"):
+        get_settings()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from shared.platform import metrics, telemetry
+from devtools.stack import ROOT
+from shared.platform import azure_monitor, metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.settings import Settings
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE, Exporter, exporter_for
@@ -183,21 +186,54 @@ def test_charges_on_spans_survive_concurrent_invocations(captured: Captured) -> 
     assert captured.span("b").attributes[REQUEST_CHARGE_ATTRIBUTE] == 2.0
 
 
-def test_azure_monitor_is_configured_with_the_connection_string_once(
+def test_application_insights_export_builds_no_exporter_before_the_first_export() -> None:
+    """The exporters' package is imported on the export threads, not by a cold start."""
+    probe = (
+        "import sys\n"
+        "from shared.platform import telemetry\n"
+        "from shared.platform.settings import Settings\n"
+        "settings = Settings(cosmos_endpoint='https://127.0.0.1:8081/',\n"
+        "    APPLICATIONINSIGHTS_CONNECTION_STRING='InstrumentationKey=k')\n"
+        "print(telemetry.configure(settings), telemetry.instruments() is not None)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('azure.monitor', 'azure.identity'))))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINS"))}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:2] == ["azure-monitor True", "[]"]
+
+
+def test_a_deferred_exporter_is_built_once_on_its_first_use() -> None:
+    built: list[int] = []
+    deferred = azure_monitor._OnFirstUse(lambda: built.append(1) or len(built))
+    assert deferred.built() is None
+    assert (deferred.get(), deferred.get(), built) == (1, 1, [1])
+
+
+def test_metrics_are_aggregated_with_application_insights_own_temporalities() -> None:
+    from azure.monitor.opentelemetry.exporter.export.metrics._exporter import (
+        APPLICATION_INSIGHTS_METRIC_TEMPORALITIES,
+    )
+
+    assert azure_monitor.TEMPORALITIES == APPLICATION_INSIGHTS_METRIC_TEMPORALITIES
+
+
+def test_in_azure_the_function_app_names_the_service_unless_otel_service_name_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import azure.monitor.opentelemetry as distro
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "func-catalog-abc")
+    assert telemetry._resource().attributes["service.name"] == "func-catalog-abc"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "product-catalog")
+    assert telemetry._resource().attributes["service.name"] == "product-catalog"
 
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kw: calls.append(kw))
-    monkeypatch.setenv("AZURE_TRACING_ENABLED", "")  # so that the test's change is undone after
-    monkeypatch.delenv("AZURE_TRACING_ENABLED")
-    settings = Settings(**ENDPOINT, APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=k")
-    try:
-        assert telemetry.configure(settings) is Exporter.AZURE_MONITOR
-        assert telemetry.configure(settings) is Exporter.AZURE_MONITOR
-        assert calls == [{"connection_string": "InstrumentationKey=k"}]
-        assert telemetry.instruments() is not None
-        assert os.environ["AZURE_TRACING_ENABLED"] == "true"
-    finally:
-        telemetry.uninstall()
+
+def test_logs_are_first_exported_when_spans_are_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_BLRP_SCHEDULE_DELAY", raising=False)
+    assert telemetry._log_export_delay() == 5_000
+    monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")
+    assert telemetry._log_export_delay() is None  # the SDK reads it
