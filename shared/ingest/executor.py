@@ -214,18 +214,16 @@ class BulkExecutor:
         loop = asyncio.get_running_loop()
         caller = _Caller(budget.deadline, loop.create_future(), telemetry.current_span_context())
         superseded: dict[int, int] = {}
-        waiting: list[_Pending] = []
         for partition_key, group in group_by_partition(records).items():
             kept, dropped = deduplicate(group)
             superseded.update(dropped)
             fitting = [record for record in kept if record.size <= MAX_ITEM_BYTES]
             report.outcomes += [_too_large(r) for r in kept if r.size > MAX_ITEM_BYTES]
             if fitting:
-                waiting += self._submit(await self._key(partition_key), fitting, caller)
+                caller.waiting += self._submit(await self._key(partition_key), fitting, caller)
         caller.submitted = True
         caller.end_if_settled()
-        if waiting:
-            caller.waiting = waiting
+        if caller.waiting:
             self._at(budget.deadline, caller)
         self._start()
         try:

@@ -69,12 +69,19 @@ def test_a_file_goes_out_in_bodies_of_at_most_request_bytes_each_with_its_own_ke
     assert json.loads(capsys.readouterr().out)["written"] == 10 * len(posts)
 
 
-def test_a_syntax_error_after_some_imports_started_names_them(
-    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def error_on_line_41(fake_api: FakeApi, tmp_path: Path) -> Path:
+    """40 good records of 10-record imports, then a record that is not JSON."""
     file = tmp_path / "products.ndjson"
     file.write_text("".join(RECORD % n for n in range(40)) + '{"id": oops}\n')
     accept_imports(fake_api, records=10)
+    return file
+
+
+def test_a_syntax_error_after_some_imports_started_names_them(
+    fake_api: FakeApi, error_on_line_41: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = error_on_line_41
     arguments = ["--request-bytes", "700", "--group-bytes", "0"]
     assert command.main([str(file), "--api", fake_api.url, *arguments]) == 1
     (line,) = capsys.readouterr().err.splitlines()
@@ -83,11 +90,9 @@ def test_a_syntax_error_after_some_imports_started_names_them(
 
 
 def test_a_syntax_error_within_the_first_span_regrouped_sends_nothing(
-    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_api: FakeApi, error_on_line_41: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(40)) + '{"id": oops}\n')
-    accept_imports(fake_api, records=10)
+    file = error_on_line_41
     assert command.main([str(file), "--api", fake_api.url, "--request-bytes", "700"]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith("at line 41, column 8")
