@@ -29,7 +29,7 @@ from shared.ingest.retries import RetryBudget, RetryBudgetExhausted, error_summa
 from shared.platform import cosmos, metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.errors import field_errors, is_store_missing
-from shared.platform.host_config import max_dequeue_count
+from shared.platform.host_config import function_timeout_seconds, max_dequeue_count
 from shared.platform.json_numbers import first_refused
 from shared.platform.settings import get_settings
 
@@ -164,7 +164,10 @@ def _rebuild_clients_if_store_missing(error: BaseException | None) -> None:
 
 
 def _budget() -> RetryBudget:
-    return RetryBudget(seconds=get_settings().writer_retry_budget_seconds)
+    """A message's budget: renewed as its records are written, within half the host's timeout
+    (the rest is for its rejects and its count)."""
+    seconds = get_settings().writer_retry_budget_seconds
+    return RetryBudget(seconds=seconds, longest=max(seconds, function_timeout_seconds() / 2))
 
 
 async def _ingest_message(message: IngestMessage, delivery: Delivery) -> IngestSummary:

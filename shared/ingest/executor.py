@@ -17,7 +17,8 @@ deadline, at which the caller's unresolved operations get `retry` outcomes.
 
 Records in, outcomes out: each caller awaits the outcomes of its own records, with the batches'
 guarantees: last-wins de-duplication within a call, isolation of a record Cosmos refuses, and
-transient retries until the caller's budget runs out (then the outcome is `retry`).
+transient retries until the caller's budget runs out (then the outcome is `retry`). Each batch
+written renews its callers' budgets: a caller waiting its turn behind others is not failing.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class _Caller:
     """One call of `write`: its records' outcomes as they are settled, and one future that ends
     when the last is (a future per record would cost more CPU than scheduling its batch)."""
 
-    deadline: float
+    budget: RetryBudget  # its deadline moves on as its records are written
     done: asyncio.Future[None]
     trace: SpanContext | None = None  # the caller's span, linked from the batches it rides in
     outcomes: list[Outcome] = field(default_factory=list)
@@ -85,6 +86,10 @@ class _Caller:
     def end_if_settled(self) -> None:
         if self.submitted and not self.unsettled and not self.done.done():
             self.done.set_result(None)
+
+    @property
+    def deadline(self) -> float:
+        return self.budget.deadline
 
 
 @dataclass(eq=False)
@@ -212,7 +217,7 @@ class BulkExecutor:
             raise RuntimeError("the bulk executor is closed")
         report = WriteReport(outcomes=[])
         loop = asyncio.get_running_loop()
-        caller = _Caller(budget.deadline, loop.create_future(), telemetry.current_span_context())
+        caller = _Caller(budget, loop.create_future(), telemetry.current_span_context())
         superseded: dict[int, int] = {}
         for partition_key, group in group_by_partition(records).items():
             kept, dropped = deduplicate(group)
@@ -343,7 +348,7 @@ class BulkExecutor:
         while self._timers and self._timers[0][0] <= now:
             when, _, what = heapq.heappop(self._timers)
             if isinstance(what, _Caller):
-                self._expire(what.waiting, now)
+                self._deadline_reached(what, now)
             elif isinstance(what, _KeyQueue) and what.waiting_until == when:
                 what.waiting_until, what.scheduled = None, False
                 self._schedule(what)
@@ -397,6 +402,14 @@ class BulkExecutor:
             batch.append(key.pending.popleft())
             size += pending.record.size
         return batch, len(batch) == key.max_operations
+
+    def _deadline_reached(self, caller: _Caller, now: float) -> None:
+        """A caller's timer: its budget renewed since (its records are being written) means
+        another wait; otherwise what it still has waiting expires."""
+        if caller.deadline > now and caller.waiting:
+            self._at(caller.deadline, caller)
+        else:
+            self._expire(caller.waiting, now)
 
     def _expire(self, callers: list[_Pending], now: float) -> None:
         """A caller's deadline: its operations still waiting get `retry`, saying why. One in
@@ -472,7 +485,11 @@ class BulkExecutor:
         if not key.pending:  # a batch size found by splitting holds until the queue drains
             key.max_operations = MAX_BATCH_OPERATIONS
         self.stats.operations_written += len(batch)
+        renewed: _Caller | None = None
         for pending in batch:
+            if pending.caller is not renewed:  # a batch holds few callers, each in a run
+                renewed = pending.caller
+                renewed.budget.renew()
             _resolve(pending, OutcomeKind.WRITTEN)
 
     def _share_charge(self, batch: list[_Pending], charge: float) -> None:

@@ -61,16 +61,32 @@ class Backoff:
 
 @dataclass
 class RetryBudget:
-    """A deadline shared by every retry of one unit of work (one queue message)."""
+    """A deadline shared by every retry of one unit of work (one queue message).
+
+    Progress renews it: work whose writes go on succeeding is not failing, however long it
+    waits its turn behind other work, so `renew()` (called as its records are written) starts
+    the `seconds` again from then, never past `longest` seconds after the budget began (the
+    host's function timeout bounds the invocation whatever happens).
+    """
 
     seconds: float
+    longest: float | None = None
     backoff: Backoff = field(default_factory=Backoff)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    started: float = field(init=False)
     deadline: float = field(init=False)
 
     def __post_init__(self) -> None:
-        self.deadline = self.clock() + self.seconds
+        self.started = self.clock()
+        self.deadline = self._capped(self.started + self.seconds)
+
+    def _capped(self, deadline: float) -> float:
+        return deadline if self.longest is None else min(deadline, self.started + self.longest)
+
+    def renew(self) -> None:
+        """The work progressed: its budget runs `seconds` from now (within `longest`)."""
+        self.deadline = max(self.deadline, self._capped(self.clock() + self.seconds))
 
     def remaining(self) -> float:
         return self.deadline - self.clock()

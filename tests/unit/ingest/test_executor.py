@@ -478,6 +478,51 @@ def test_a_caller_gets_its_outcome_by_its_deadline_even_while_its_partition_is_p
     assert "429" in (outcome.reason or "")
 
 
+class SlowContainer(ScriptedContainer):
+    """Answers each batch after `seconds`."""
+
+    def __init__(self, seconds: float, respond: Any = None) -> None:
+        super().__init__(respond)
+        self.seconds = seconds
+
+    async def execute_item_batch(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        await asyncio.sleep(self.seconds)
+        return await super().execute_item_batch(*args, **kwargs)
+
+
+def test_a_caller_whose_batches_go_on_being_written_outlasts_its_budget() -> None:
+    """The budget counts failing, not waiting: six batches of one key go one at a time (0.36 s)
+    against a 0.15 s budget, and each one written renews it."""
+    bulk = executor(SlowContainer(0.06), linger_seconds=0.0, max_concurrency=1)
+    (report,) = asyncio.run(run(bulk, [record(n) for n in range(600)], budget=0.15))
+    assert kinds(report) == [OutcomeKind.WRITTEN] * 600
+    assert len(bulk.container.calls) == 6  # type: ignore[attr-defined]
+
+
+def test_another_callers_progress_does_not_renew_a_failing_callers_budget() -> None:
+    def unavailable_for_b(partition_key: str, _: Any) -> None:
+        if partition_key == "b":
+            raise http_error(503)
+
+    bulk = executor(SlowContainer(0.05, unavailable_for_b), linger_seconds=0.0)
+
+    async def one_written_one_failing() -> tuple[Any, Any, float]:
+        writing = asyncio.create_task(
+            bulk.write([record(n, category="a") for n in range(800)], budget=RetryBudget(0.2))
+        )
+        started = time.monotonic()
+        failing = await bulk.write([record(0, category="b")], budget=RetryBudget(0.2))
+        waited = time.monotonic() - started
+        written = await writing
+        await bulk.close()
+        return written, failing, waited
+
+    written, failing, waited = asyncio.run(one_written_one_failing())
+    assert kinds(written) == [OutcomeKind.WRITTEN] * 800
+    assert kinds(failing) == [OutcomeKind.RETRY] and waited < 0.6
+    assert "503" in (failing.outcomes[0].reason or "")
+
+
 def test_a_batch_whose_handling_fails_still_gives_every_record_an_outcome() -> None:
     bulk = executor(ScriptedContainer(), linger_seconds=0.0)
 

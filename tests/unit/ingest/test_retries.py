@@ -59,3 +59,21 @@ def test_when_the_wait_would_overrun_the_budget_the_last_error_is_the_cause() ->
     assert raised.value.last_error is throttled
     assert raised.value.__cause__ is throttled
     assert "429" in str(raised.value)
+
+
+def test_progress_renews_the_budget_from_then() -> None:
+    clock = FakeClock()
+    renewed = budget(10, clock)
+    clock.now += 8
+    renewed.renew()
+    assert renewed.remaining() == 10
+
+
+def test_a_renewed_budget_never_runs_past_its_longest() -> None:
+    clock = FakeClock()
+    renewed = RetryBudget(seconds=10, longest=25, clock=clock)
+    for _ in range(5):
+        clock.now += 8
+        renewed.renew()
+    assert renewed.deadline == renewed.started + 25
+    assert renewed.remaining() == -15
