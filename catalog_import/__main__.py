@@ -3,8 +3,8 @@
 Loads a JSON array or NDJSON file of products through POST /api/imports, as one import per
 request body of at most --request-bytes (each sent with an idempotency key of its own, so a
 request retried after a timeout, a lost connection or a 429/503 answer never imports twice),
-shows how far the imports have got, and ends with a summary and the first rejected records with
-their reasons.
+with at most --max-pending imports unfinished at a time, shows how far the imports have got,
+and ends with a summary and the first rejected records with their reasons.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from catalog_import.api import CatalogApi, StartedImport
+from catalog_import.api import CatalogApi
 from catalog_import.bodies import API_LIMIT_BYTES, DEFAULT_REQUEST_BYTES, RequestBodies
 from catalog_import.display import PlainLines, ProgressView, RichBar, Silent
 from catalog_import.errors import CommandError, ImportFailedError
@@ -30,6 +31,9 @@ ALL_WRITTEN, FAILED, SOME_REJECTED = 0, 1, 2
 REJECTS_SHOWN = 10
 POLL_SECONDS = 0.5
 STALL_SECONDS = 120.0
+# Imports unfinished at a time: about 16 MB of 4 MiB requests on the queue, enough to keep the
+# queue function busy, not the whole file (a failure stops the rest from being sent).
+MAX_PENDING = 4
 
 EXIT_STATUSES = f"""exit status:
   {ALL_WRITTEN}  every record was written
@@ -70,6 +74,16 @@ def _group_bytes(text: str) -> int:
     if size < 0:
         raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
     return size
+
+
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"not a number of imports: {text!r}")
+    return count
 
 
 def _seconds(text: str) -> float:
@@ -117,6 +131,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help=argparse.SUPPRESS,
     )
     parser.add_argument(
+        "--max-pending",
+        type=_count,
+        default=MAX_PENDING,
+        metavar="N",
+        help=f"send the next request only while fewer than N imports are unfinished (default "
+        f"{MAX_PENDING}; 0 sends the whole file at once)",
+    )
+    parser.add_argument(
         "--stall-seconds",
         type=_seconds,
         default=STALL_SECONDS,
@@ -134,15 +156,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _upload(
-    api: CatalogApi, path: Path, *, request_bytes: int, group_bytes: int
-) -> list[StartedImport]:
-    """Send the file as one import per request body, read from disk as the bodies are sent."""
-    started: list[StartedImport] = []
+    api: CatalogApi, path: Path, outcome: Outcome, *, args: argparse.Namespace,
+    wait_for: Callable[[int], None],
+) -> None:  # fmt: skip
+    """Send the file as one import per request body, read from disk as the bodies are sent,
+    each once fewer than --max-pending imports are unfinished (`wait_for(n)` returns when at
+    most n are)."""
+    started = outcome.imports
     try:
         with path.open("rb") as stream:
-            records = read_records(stream, max_record_bytes=request_bytes - 1)  # and a newline
-            grouped = grouped_by_category(records, span_bytes=group_bytes)
-            for body in RequestBodies(grouped, max_bytes=request_bytes):
+            records = read_records(stream, max_record_bytes=args.request_bytes - 1)  # + newline
+            grouped = grouped_by_category(records, span_bytes=args.group_bytes)
+            for body in RequestBodies(grouped, max_bytes=args.request_bytes):
+                if args.max_pending:
+                    wait_for(args.max_pending - 1)
                 started.append(api.start_import(body))
     except CommandError as error:
         if not started:
@@ -154,7 +181,6 @@ def _upload(
         ) from error
     if not started:
         raise ImportFailedError(f"{path} holds no records")
-    return started
 
 
 def _first_rejects(api: CatalogApi, outcome: Outcome) -> list[dict[str, Any]]:
@@ -165,25 +191,27 @@ def _first_rejects(api: CatalogApi, outcome: Outcome) -> list[dict[str, Any]]:
     return rejects
 
 
-def _view(args: argparse.Namespace, total: int) -> ProgressView:
+def _view(args: argparse.Namespace) -> ProgressView:
     if args.json:
         return Silent()
-    return RichBar(total) if sys.stdout.isatty() else PlainLines()
+    return RichBar() if sys.stdout.isatty() else PlainLines()
 
 
 def _run(args: argparse.Namespace) -> Outcome:
     api = CatalogApi(args.api, key=args.key)
     began = time.monotonic()
-    started = _upload(
-        api, args.file, request_bytes=args.request_bytes, group_bytes=args.group_bytes
-    )
-    outcome = Outcome(imports=started)
-    view = _view(args, outcome.counts().total)
+    outcome = Outcome(imports=[])
+    view = _view(args)
     limits = WatchLimits(
         timeout=args.timeout, stall_seconds=args.stall_seconds, poll_seconds=POLL_SECONDS
     )
+
+    def wait_for(unfinished: int) -> None:
+        watch(api, outcome, view, limits=limits, unfinished_at_most=unfinished, began=began)
+
     try:
-        watch(api, outcome, view, limits=limits)
+        _upload(api, args.file, outcome, args=args, wait_for=wait_for)
+        wait_for(0)
     finally:
         view.close()
     outcome.seconds = time.monotonic() - began

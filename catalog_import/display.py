@@ -81,7 +81,7 @@ class PlainLines:
 class RichBar:
     """On a terminal: a live bar of records done, with written, rejected, rate and time left."""
 
-    def __init__(self, total: int, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -102,12 +102,17 @@ class RichBar:
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = self.progress.add_task("import", total=total, written=0, rejected=0, rate="")
+        # The total grows as the file is sent (--max-pending holds requests back).
+        self.task = self.progress.add_task("import", total=None, written=0, rejected=0, rate="")
         self.progress.start()
 
     def update(self, counts: Counts) -> None:
         self.progress.update(
-            self.task, completed=counts.done, written=counts.written, rejected=counts.rejected
+            self.task,
+            total=counts.total,
+            completed=counts.done,
+            written=counts.written,
+            rejected=counts.rejected,
         )
         speed = self.progress.tasks[0].speed
         self.progress.update(self.task, rate=f"{speed:,.0f} records/s" if speed else "")

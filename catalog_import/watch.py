@@ -55,13 +55,16 @@ def watch(
     view: ProgressView,
     *,
     limits: WatchLimits,
+    unfinished_at_most: int = 0,
+    began: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Poll the progress of every import not yet finished until all have finished, showing the
-    counts. `ImportFailedError` when an import failed, when none progressed for
-    `limits.stall_seconds`, or when they outlast `limits.timeout`."""
-    began = clock()
+    """Poll the progress of every import not yet finished until at most `unfinished_at_most`
+    are unfinished (all have finished, by default), showing the counts. `ImportFailedError`
+    when an import failed, when none progressed for `limits.stall_seconds`, or when they
+    outlast `limits.timeout` counted from `began` (the clock's now unless given)."""
+    began = clock() if began is None else began
     stall = _StallClock(clock)
     while True:
         running = [s.import_id for s in outcome.imports if not _finished(outcome, s.import_id)]
@@ -71,7 +74,7 @@ def watch(
                 raise ImportFailedError(_failed(import_id, outcome.progress[import_id]))
         view.update(outcome.counts())
         running = [import_id for import_id in running if not _finished(outcome, import_id)]
-        if not running:
+        if len(running) <= unfinished_at_most:
             return
         if stall.unchanged_for(outcome.progress) >= limits.stall_seconds:
             raise ImportFailedError(_stalled(outcome, running, limits.stall_seconds))

@@ -39,7 +39,7 @@ def test_plain_lines_are_printed_at_most_every_interval_and_always_at_the_end() 
 def test_on_a_terminal_the_bar_shows_written_rejected_total_and_rate() -> None:
     out = io.StringIO()
     clock = Clock()
-    bar = RichBar(100, console=Console(file=out, force_terminal=True, width=160, get_time=clock))
+    bar = RichBar(console=Console(file=out, force_terminal=True, width=160, get_time=clock))
     for second, written in enumerate([0, 20, 40]):
         clock.now = float(second)
         bar.update(Counts(written=written, rejected=second, total=100))
