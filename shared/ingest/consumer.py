@@ -78,7 +78,7 @@ def _derived_id(message: IngestMessage, message_id: str, index: int) -> str:
 def _validated(message: IngestMessage, message_id: str, index: int, raw: object) -> Record | Reject:
     if not isinstance(raw, dict):
         return Reject(index=index, status=400, reason="a product must be a JSON object", record=raw)
-    refused = first_refused(raw)
+    refused = first_refused(raw) if message.may_hold_refused_numbers else None
     if refused is not None:
         reason = f"{refused.field}: {refused.reason}"
         return Reject(index=index, status=400, reason=reason, raw=_printable(raw))

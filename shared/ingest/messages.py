@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shared.platform.json_input import MAX_DEPTH, JsonInputError, loads
+from shared.platform.json_input import MAX_DEPTH, JsonInputError, RefusedNumberError, loads
 
 # A queue message is at most 64 KiB; base64 makes 4 bytes of 3, so the JSON must stay under 48 KiB.
 MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512  # headroom for the envelope
@@ -32,9 +32,11 @@ class IngestMessage:
     raw_records: list[Any]
     import_id: str | None = None
     part: int | None = None
+    # Whether a record may hold a marked refused number: only then need records be walked.
+    may_hold_refused_numbers: bool = True
 
 
-def _import_envelope(data: dict[str, Any]) -> IngestMessage:
+def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
     products, import_id, part = data["products"], data.get("importId"), data.get("part")
     if not isinstance(products, list):
         raise MalformedMessage("products must be a JSON array")
@@ -42,23 +44,34 @@ def _import_envelope(data: dict[str, Any]) -> IngestMessage:
         raise MalformedMessage("importId must be a non-empty string")
     if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 0):
         raise MalformedMessage("part must be a non-negative integer")
-    return IngestMessage(raw_records=products, import_id=import_id, part=part)
+    return IngestMessage(
+        raw_records=products, import_id=import_id, part=part, may_hold_refused_numbers=marked
+    )
+
+
+def _parsed(body: bytes) -> tuple[Any, bool]:
+    """The message's JSON, and whether it was read marking refused numbers (it holds one)."""
+    try:
+        return loads(body, max_depth=MAX_MESSAGE_DEPTH), False
+    except RefusedNumberError:
+        return loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_refused_numbers=True), True
 
 
 def parse_message(body: bytes) -> IngestMessage:
     """The message's records. Numbers Cosmos DB would not store as sent (NaN, an integer beyond
     2^53 - 1, ...) are marked rather than refused, so that only the records holding them are
-    rejected."""
+    rejected. Read strictly first: a message without any such number, the usual one, needs no
+    search for marks."""
     try:
-        data = loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_refused_numbers=True)
+        data, marked = _parsed(body)
     except JsonInputError as error:
         raise MalformedMessage(f"message is not valid JSON: {error}") from None
     if isinstance(data, list):
-        return IngestMessage(raw_records=data)
+        return IngestMessage(raw_records=data, may_hold_refused_numbers=marked)
     if isinstance(data, dict) and "products" in data:
-        return _import_envelope(data)
+        return _import_envelope(data, marked)
     if isinstance(data, dict):
-        return IngestMessage(raw_records=[data])
+        return IngestMessage(raw_records=[data], may_hold_refused_numbers=marked)
     raise MalformedMessage("message must be a product, an array of products or an import part")
 
 

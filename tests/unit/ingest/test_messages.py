@@ -5,6 +5,7 @@ import json
 import pytest
 
 from shared.ingest.messages import MalformedMessage, import_message, parse_message
+from shared.platform.json_numbers import RefusedNumber
 
 
 def test_import_part_carries_its_import_and_part() -> None:
@@ -47,3 +48,15 @@ def test_import_message_round_trips() -> None:
         7,
         [{"id": "a"}, {"id": "b"}],
     )
+
+
+def test_a_message_without_refused_numbers_is_known_to_hold_none() -> None:
+    message = parse_message(b'[{"id": "a", "price": 1.5}, {"id": "b", "price": 2}]')
+    assert message.may_hold_refused_numbers is False
+
+
+def test_a_refused_number_is_marked_only_in_the_record_that_holds_it() -> None:
+    message = parse_message(b'{"importId": "i", "part": 0, "products": [{"p": 1}, {"p": NaN}]}')
+    assert message.may_hold_refused_numbers is True
+    good, bad = message.raw_records
+    assert good == {"p": 1} and isinstance(bad["p"], RefusedNumber)
