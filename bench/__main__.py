@@ -45,7 +45,7 @@ from bench import (
     three_instances,
 )
 from bench.approaches import CEILING, EXECUTOR
-from bench.measure import Measurement, fresh_container, measure, medians
+from bench.measure import Measurement, drop_container, fresh_container, measure, medians
 from bench.report import markdown, users_first
 from bench.workload import products
 from devtools.stack import ROOT, LocalStack
@@ -92,6 +92,7 @@ def run_sdk(
                 )
             )
         )
+        drop_container(target)
         print(f"  {scenario} (run {run}): {name}: {results[-1].seconds:.2f} s", flush=True)
     return results
 

@@ -23,12 +23,14 @@ from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
 from shared.platform.cosmos import connection_policy
+from shared.platform.http_transport import sdk_transport
 
 JS_BULK = ROOT / "bench" / "js" / "bulk.js"
 # The names of the two approaches the report compares run by run.
 EXECUTOR = "(b) the executor"
 CEILING = "pre-serialized batch requests (the endpoint's ceiling)"
-DIRECT_CONCURRENCY = 8
+# Batches in flight without the executor: as many as its window may reach (BULK_MAX_CONCURRENCY).
+DIRECT_CONCURRENCY = ExecutorOptions().max_concurrency
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,17 @@ Approach = Callable[[Target, list[dict[str, Any]]], Awaitable[Attempt]]
 
 
 def client(target: Target, *, retry_throttling: bool = True) -> CosmosClient:
+    """An async client with the app's transport (no proxy or netrc lookup per request, unless
+    a proxy is configured), so that every SDK approach pays what the app pays."""
     options: dict[str, Any] = (
         {} if retry_throttling else {"connection_policy": connection_policy(retry_throttling=False)}
     )
     return CosmosClient(
-        target.stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False, **options
+        target.stack.cosmos_endpoint,
+        EMULATOR_KEY,
+        connection_verify=False,
+        transport=sdk_transport(),
+        **options,
     )
 
 
@@ -103,7 +111,7 @@ def executor_approach(*, fixed: int | None = None) -> Approach:
 
 
 async def direct_sdk_batches(target: Target, items: list[dict[str, Any]]) -> Attempt:
-    """Transactional batches straight through the SDK, eight at a time, no executor."""
+    """Transactional batches straight through the SDK, DIRECT_CONCURRENCY at a time, no executor."""
     records = [Record(index=n, item=item) for n, item in enumerate(items)]
     slots = asyncio.Semaphore(DIRECT_CONCURRENCY)
     async with client(target) as cosmos:

@@ -127,6 +127,13 @@ def fresh_container(stack: LocalStack, name: str, ru_per_second: int | None) -> 
     return Target(stack, BENCH_DATABASE, name)
 
 
+def drop_container(target: Target) -> None:
+    """Delete a measured run's container: the endpoint keeps every item in memory, and a heap
+    grown by every earlier run makes the later ones pay its garbage collection."""
+    cosmos = CosmosClient(target.stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False)
+    cosmos.get_database_client(target.database).delete_container(target.container)
+
+
 def stored(target: Target) -> int:
     cosmos = CosmosClient(target.stack.cosmos_endpoint, EMULATOR_KEY, connection_verify=False)
     container = cosmos.get_database_client(target.database).get_container_client(target.container)

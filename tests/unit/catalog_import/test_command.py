@@ -97,3 +97,58 @@ def test_a_syntax_error_within_the_first_span_regrouped_sends_nothing(
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith("at line 41, column 8")
     assert not fake_api.sent
+
+
+def running_then_completed(fake: FakeApi, *, imports: int, records: int) -> None:
+    """Each import answers `running` to its first poll and `completed` after."""
+    answers = [
+        Answer(status=202, body={"importId": f"imp-{n}", "records": records})
+        for n in range(imports)
+    ]
+    fake.on("POST", "/imports", *answers)
+    for n in range(imports):
+        running = {"state": "running", "accepted": records, "written": 0, "rejected": 0}
+        done = running | {"state": "completed", "written": records}
+        fake.on("GET", f"/imports/imp-{n}", Answer(body=running), Answer(body=done))
+
+
+def test_the_next_request_waits_until_fewer_than_max_pending_imports_are_unfinished(
+    fake_api: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(command, "POLL_SECONDS", 0.01)
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)))
+    running_then_completed(fake_api, imports=4, records=10)
+    arguments = ["--api", fake_api.url, "--json", "--request-bytes", "700", "--max-pending", "1"]
+    assert command.main([str(file), *arguments]) == 0
+    order = [(s.method, s.path.rsplit("/", 1)[-1]) for s in fake_api.sent]
+    for n in range(1, 4):  # import n is sent only once import n-1 was seen completed
+        posted = [i for i, sent in enumerate(order) if sent == ("POST", "imports")][n]
+        polls_of_previous = [i for i, sent in enumerate(order) if sent == ("GET", f"imp-{n - 1}")]
+        assert len([i for i in polls_of_previous if i < posted]) == 2
+
+
+def test_with_max_pending_0_the_whole_file_goes_out_before_any_poll(
+    fake_api: FakeApi, tmp_path: Path
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)))
+    running_then_completed(fake_api, imports=4, records=10)
+    arguments = ["--api", fake_api.url, "--json", "--request-bytes", "700", "--max-pending", "0"]
+    assert command.main([str(file), *arguments]) == 0
+    methods = [s.method for s in fake_api.sent]
+    assert methods[:4] == ["POST"] * 4 and "POST" not in methods[4:]
+
+
+def test_an_import_failing_while_the_file_is_sent_stops_the_rest(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(40)))
+    fake_api.on("POST", "/imports", Answer(status=202, body={"importId": "imp-0", "records": 10}))
+    failed = {"state": "failed", "reason": "the queue could not be reached", "written": 0}
+    fake_api.on("GET", "/imports/imp-0", Answer(body=failed | {"accepted": 10, "rejected": 0}))
+    arguments = ["--api", fake_api.url, "--request-bytes", "700", "--max-pending", "1"]
+    assert command.main([str(file), *arguments]) == 1
+    assert len(fake_api.sent_to("POST", "/imports")) == 1
+    assert "import imp-0 failed: the queue could not be reached" in capsys.readouterr().err
