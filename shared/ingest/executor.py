@@ -49,7 +49,7 @@ from shared.ingest.congestion import ConcurrencyLimit
 from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport, settle_superseded
 from shared.ingest.ranges import FeedRanges, RangeLookup
 from shared.ingest.retries import Backoff, RetryBudget, error_summary
-from shared.platform import metrics, telemetry
+from shared.platform import conventions, metrics, telemetry
 from shared.platform.bulk_requests import BulkRequestOptions, bulk_request_options
 from shared.platform.cosmos import attached, bulk_products_container
 from shared.platform.errors import CosmosFailure, classify, cosmos_retry_after
@@ -463,7 +463,7 @@ class BulkExecutor:
             if failure is None:
                 self._written(key, partition, batch)
             else:
-                span.set("error.type", type(failure).__name__)
+                span.set(conventions.ERROR_TYPE, type(failure).__name__)
                 self._failed(key, partition, batch, failure, epoch)
 
     async def _execute(self, key: _KeyQueue, batch: list[_Pending]) -> BaseException | None:
