@@ -150,7 +150,10 @@ async def measure(
     items: list[dict[str, Any]],
     ru_per_second: int | None,
     run: int = 1,
+    count_stored: Callable[[Target], int] | None = None,
 ) -> Measurement:
+    """One run of `approach`; `count_stored` says how many items the target holds after it (a
+    COUNT query unless given)."""
     before = emulator_stats(target.stack)
     started = time.perf_counter()
     with ChargeTimeline(target.stack) as timeline:
@@ -167,6 +170,7 @@ async def measure(
         cpu_seconds=attempt.cpu_seconds,
         timeline=timeline.rates() if ru_per_second else (),
         run=run,
+        count_stored=count_stored or stored,
     )
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from azure.cosmos.aio import ContainerProxy
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosResourceNotFoundError
@@ -63,13 +64,25 @@ async def _found(container: ContainerProxy, keys: list[Key], slots: asyncio.Sema
             return await _found_one_by_one(container, keys)
 
 
-async def _stored_records(target: Target, file: Path) -> int:
+def item_keys_in_groups(
+    items: Iterable[dict[str, Any]], *, size: int = MAX_BATCH_OPERATIONS
+) -> Iterator[list[Key]]:
+    """`keys_in_groups` for items in memory."""
+    by_category: dict[str, list[Key]] = defaultdict(list)
+    for item in items:
+        by_category[item["categoryId"]].append((item["categoryId"], item["id"]))
+    for keys in by_category.values():
+        for start in range(0, len(keys), size):
+            yield keys[start : start + size]
+
+
+async def _stored(target: Target, groups: Iterator[list[Key]]) -> int:
     slots = asyncio.Semaphore(CONCURRENCY)
     async with client(target) as cosmos:
         container = proxy(cosmos, target)
         pending: set[asyncio.Task[int]] = set()
         found = 0
-        for keys in keys_in_groups(file):
+        for keys in groups:
             if len(pending) >= 4 * CONCURRENCY:  # keep reading the file bounded by the reads
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 found += sum(task.result() for task in done)
@@ -79,4 +92,9 @@ async def _stored_records(target: Target, file: Path) -> int:
 
 def stored_records(target: Target, file: Path) -> int:
     """How many of the records in NDJSON `file` (by categoryId and id) `target` holds."""
-    return asyncio.run(_stored_records(target, file))
+    return asyncio.run(_stored(target, keys_in_groups(file)))
+
+
+def stored_items(target: Target, items: Iterable[dict[str, Any]]) -> int:
+    """How many of `items` (by categoryId and id) `target` holds."""
+    return asyncio.run(_stored(target, item_keys_in_groups(items)))

@@ -70,17 +70,30 @@ def _unthrottled(results: list[Measurement], every: list[Measurement]) -> str:
 CEILING_SHARE_TARGET = 0.90
 
 
-def _against_the_ceiling(every: list[Measurement], executor: str, ceiling: str) -> str:
+def _against_the_ceiling(runs: list[Measurement], executor: str, ceiling: str) -> str:
     """The executor's rate over the endpoint's ceiling, run by run (the issue: >= 0.90 in
     every run, not only in the best)."""
-    rate = {(r.approach, r.run): r.records_per_second for r in every}
-    runs = sorted({r.run for r in every})
-    shares = [rate[(executor, run)] / rate[(ceiling, run)] for run in runs]
+    rate = {(r.approach, r.run): r.records_per_second for r in runs}
+    numbers = sorted({r.run for r in runs})
+    shares = [rate[(executor, run)] / rate[(ceiling, run)] for run in numbers]
     met = "met" if min(shares) >= CEILING_SHARE_TARGET else "**not met**"
-    listed = ", ".join(f"{share:.2f}" for share in shares)
+    rows = [
+        "| run | the executor (records/s) | the ceiling (records/s) | ratio |",
+        "| ---: | ---: | ---: | ---: |",
+        *(
+            f"| {run} | {rate[(executor, run)]:,.0f} | {rate[(ceiling, run)]:,.0f} | {share:.2f} |"
+            for run, share in zip(numbers, shares, strict=True)
+        ),
+    ]
     return (
-        f"The executor against the endpoint's ceiling, run by run: {listed} (target >= "
-        f"{CEILING_SHARE_TARGET} in every run: {met})."
+        f"## The executor against the endpoint's ceiling: {runs[0].records:,} products a run\n\n"
+        "The executor and pre-serialized batch requests (the endpoint's ceiling), each into a "
+        "fresh container without provisioned throughput, back to back, three runs, each beginning "
+        "with the other; every item read back by id. Runs of this length, not the 2-second "
+        "unthrottled ones above, decide the comparison: those vary by a quarter on a shared "
+        "machine.\n\n" + "\n".join(rows) + "\n\n"
+        f"The executor against the ceiling, run by run: {', '.join(f'{x:.2f}' for x in shares)} "
+        f"(target >= {CEILING_SHARE_TARGET} in every run: {met}).\n\n"
     )
 
 
@@ -136,12 +149,12 @@ def markdown(
     large: LargeImport,
     at_limit: BodyAtLimit,
     scaling: Scaling,
+    head_to_head: list[Measurement],
 ) -> str:
     results = medians(every)
     throttled = [r for r in results if r.scenario == "throttled"]
     small = [r for r in results if r.scenario == "small messages"]
     unthrottled = [r for r in results if r.scenario == "unthrottled"]
-    unthrottled_runs = [r for r in every if r.scenario == "unthrottled"]
     return (
         "# Benchmarks\n\n"
         "`make bench` runs every scenario in one run against a freshly started local stack; the "
@@ -163,7 +176,7 @@ def markdown(
         f"## Unthrottled: {unthrottled[0].records:,} products\n\n"
         "Three runs interleaved; the row is the median run.\n\n"
         f"{_unthrottled(unthrottled, every)}\n\n"
-        f"{_against_the_ceiling(unthrottled_runs, EXECUTOR, CEILING)}\n\n"
+        f"{_against_the_ceiling(head_to_head, EXECUTOR, CEILING)}"
         f"{_scaling(scaling)}"
         f"{_imports(large, at_limit)}"
         "## Cold start\n\n"

@@ -168,7 +168,7 @@ def _upload(
             records = read_records(stream, max_record_bytes=args.request_bytes - 1)  # + newline
             grouped = grouped_by_category(records, span_bytes=args.group_bytes)
             for body in RequestBodies(grouped, max_bytes=args.request_bytes):
-                if args.max_pending:
+                if args.max_pending and len(started) >= args.max_pending:
                     wait_for(args.max_pending - 1)
                 started.append(api.start_import(body))
     except CommandError as error:

@@ -56,12 +56,13 @@ class PlainLines:
 
     def __init__(
         self,
-        out: TextIO = sys.stdout,
+        out: TextIO | None = None,
         *,
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.out, self.interval, self.clock = out, interval, clock
+        """Lines go to `out`, or to whatever `sys.stdout` is when the view is made."""
+        self.out, self.interval, self.clock = out or sys.stdout, interval, clock
         self.started = clock()
         self.last_printed = -interval
         self.last: Counts | None = None

@@ -64,7 +64,8 @@ def test_the_report_has_a_section_for_the_large_import_and_the_body_at_the_limit
     floor = Post(route="products", status=413, seconds=0.1, resident_before=80 * MB, peak=110 * MB)
     at_limit = BodyAtLimit(body_bytes=16 * MB, records=88_000, imports=[post], floor=[floor])
     starts = [ColdStart("app", [1.0]), ColdStart("floor", [0.5])]
-    report = markdown(results, starts, "2 CPUs", result(), at_limit, scaling())
+    head_to_head = unthrottled_runs([0.1, 0.1, 0.1], [0.09, 0.09, 0.09])
+    report = markdown(results, starts, "2 CPUs", result(), at_limit, scaling(), head_to_head)
     assert "## Large import: 1,000 products through the command" in report
     assert "## One body at the limit: 16,000,000 bytes, 88,000 records" in report
     assert "Growth of an import beyond the floor: 50 MB (bound: one body, 16 MB)." in report
@@ -76,11 +77,14 @@ def report_of(runs: list, scaling_result: Scaling | None = None) -> str:  # type
     results = [measurement("throttled", EXECUTOR, 2.0, provisioned_ru_per_second=4000), *runs]
     results.append(measurement("small messages", "(b) the executor, via the queue", 3.0))
     starts = [ColdStart("app", [1.0]), ColdStart("floor", [0.5])]
-    return markdown(results, starts, "2 CPUs", result(), at_limit, scaling_result or scaling())
+    every_scaling = scaling_result or scaling()
+    return markdown(results, starts, "2 CPUs", result(), at_limit, every_scaling, runs)
 
 
 def test_the_executor_is_held_to_the_ceiling_in_every_run_not_in_the_median() -> None:
     report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.9, 0.9, 1.0]))
+    assert "## The executor against the endpoint's ceiling: 1,000 products a run" in report
+    assert "| 3 | 800 | 1,000 | 0.80 |" in report
     assert "run by run: 0.90, 0.90, 0.80 (target >= 0.9 in every run: **not met**)" in report
     report = report_of(unthrottled_runs([1.0, 1.0, 1.0], [0.95, 0.9, 0.92]))
     assert "(target >= 0.9 in every run: met)" in report

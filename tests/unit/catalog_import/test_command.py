@@ -152,3 +152,14 @@ def test_an_import_failing_while_the_file_is_sent_stops_the_rest(
     assert command.main([str(file), *arguments]) == 1
     assert len(fake_api.sent_to("POST", "/imports")) == 1
     assert "import imp-0 failed: the queue could not be reached" in capsys.readouterr().err
+
+
+def test_progress_lines_begin_once_an_import_is_under_way(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(10)))
+    accept_imports(fake_api, records=10)
+    assert command.main([str(file), "--api", fake_api.url]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("written 10, rejected 0 of 10 (100.0%)")
