@@ -15,6 +15,7 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -96,5 +97,7 @@ def stored_records(target: Target, file: Path) -> int:
 
 
 def stored_items(target: Target, items: Iterable[dict[str, Any]]) -> int:
-    """How many of `items` (by categoryId and id) `target` holds."""
-    return asyncio.run(_stored(target, item_keys_in_groups(items)))
+    """How many of `items` (by categoryId and id) `target` holds. Callable from a coroutine (a
+    measurement counts inside its run's event loop): the reads run on a loop of their own."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        return reader.submit(asyncio.run, _stored(target, item_keys_in_groups(items))).result()
