@@ -3,7 +3,9 @@ platform keeps its SDK clients (Cosmos DB and Storage queues).
 
 An aiohttp-based client belongs to the event loop it was created in. Each value here is built
 lazily, on first use, inside the running loop, once even when several invocations ask at the
-same moment (a lock per loop), and reused by every later invocation of that loop. `discard` and
+same moment (they share one build), and reused by every later invocation of that loop. A build
+that fails fails every caller that waited for it, at once: with the service unreachable, twenty
+waiting invocations must not each try again in turn. The next use builds again. `discard` and
 `close` take values out so that the next use builds them again.
 """
 
@@ -21,20 +23,34 @@ class LoopScoped[K: Hashable, V]:
 
     def __init__(self) -> None:
         self._values: weakref.WeakKeyDictionary[Loop, dict[K, V]] = weakref.WeakKeyDictionary()
-        self._locks: weakref.WeakKeyDictionary[Loop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._builds: weakref.WeakKeyDictionary[Loop, dict[K, asyncio.Future[V]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def get(self, key: K, build: Callable[[], Awaitable[V]]) -> V:
         """The value of `key` in the running loop, built by `build` on first use."""
         loop = asyncio.get_running_loop()
-        value = self._values.get(loop, {}).get(key)
-        if value is not None:
-            return value
-        async with self._locks.setdefault(loop, asyncio.Lock()):
-            values = self._values.setdefault(loop, {})
-            if key not in values:
-                values[key] = await build()  # a failed build leaves nothing behind
+        values = self._values.setdefault(loop, {})
+        if key in values:
             return values[key]
+        builds = self._builds.setdefault(loop, {})
+        building = builds.get(key)
+        if building is None:
+            building = builds[key] = asyncio.ensure_future(build())
+            building.add_done_callback(lambda done: _forget(builds, key, done))
+        # Shielded: a caller that is cancelled leaves the build to the others.
+        value = await asyncio.shield(building)
+        return values.setdefault(key, value)
 
     def discard(self) -> list[V]:
         """Take every value of the running loop out (the caller closes them)."""
         return list(self._values.pop(asyncio.get_running_loop(), {}).values())
+
+
+def _forget[K, V](builds: dict[K, asyncio.Future[V]], key: K, done: asyncio.Future[V]) -> None:
+    """A build that ended is no longer shared; its failure, if any, was its callers' (a build
+    whose every caller was cancelled fails unseen)."""
+    if builds.get(key) is done:
+        del builds[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: no "never retrieved" warning for a failure nobody awaited

@@ -78,3 +78,32 @@ def test_discard_hands_back_every_value_and_the_next_use_builds_again() -> None:
         return scoped.discard(), await scoped.get("a", build)
 
     assert asyncio.run(main()) == ([1, 2], 3)
+
+
+def test_a_failed_build_fails_every_caller_waiting_for_it_at_once() -> None:
+    scoped: LoopScoped[str, int] = LoopScoped()
+    build = Builder(fail_first=True)
+
+    async def main() -> list[int | BaseException]:
+        waiting = [scoped.get("q", build) for _ in range(5)]
+        return list(await asyncio.gather(*waiting, return_exceptions=True))
+
+    outcomes = asyncio.run(main())
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+    assert build.built == 1  # one attempt for all five, not five in turn
+
+
+def test_a_cancelled_caller_leaves_the_build_to_the_others() -> None:
+    scoped: LoopScoped[str, int] = LoopScoped()
+    build = Builder()
+
+    async def main() -> int:
+        first = asyncio.create_task(scoped.get("q", build))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(scoped.get("q", build))
+        await asyncio.sleep(0)
+        first.cancel()
+        return await second
+
+    assert asyncio.run(main()) == 1
+    assert build.built == 1
