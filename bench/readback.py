@@ -30,18 +30,29 @@ CONCURRENCY = 8
 Key = tuple[str, str]  # (categoryId, id)
 
 
-def keys_in_groups(file: Path, *, size: int = MAX_BATCH_OPERATIONS) -> Iterator[list[Key]]:
-    """The file's (categoryId, id) pairs in groups of one category and at most `size`, read one
-    line at a time; at most `size` - 1 keys per category are held back."""
+def _in_groups(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[Key]]:
+    """The items' (categoryId, id) pairs in groups of one category and at most `size`, taken one
+    at a time; at most `size` - 1 keys per category are held back."""
     waiting: dict[str, list[Key]] = defaultdict(list)
-    with file.open("rb") as lines:
-        for line in lines:
-            record = json.loads(line)
-            group = waiting[record["categoryId"]]
-            group.append((record["categoryId"], record["id"]))
-            if len(group) == size:
-                yield waiting.pop(record["categoryId"])
+    for item in items:
+        group = waiting[item["categoryId"]]
+        group.append((item["categoryId"], item["id"]))
+        if len(group) == size:
+            yield waiting.pop(item["categoryId"])
     yield from waiting.values()
+
+
+def keys_in_groups(file: Path, *, size: int = MAX_BATCH_OPERATIONS) -> Iterator[list[Key]]:
+    """The (categoryId, id) pairs of NDJSON `file` in groups, read one line at a time."""
+    with file.open("rb") as lines:
+        yield from _in_groups(map(json.loads, lines), size)
+
+
+def item_keys_in_groups(
+    items: Iterable[dict[str, Any]], *, size: int = MAX_BATCH_OPERATIONS
+) -> Iterator[list[Key]]:
+    """`keys_in_groups` for items in memory."""
+    return _in_groups(items, size)
 
 
 async def _found_one_by_one(container: ContainerProxy, keys: list[Key]) -> int:
@@ -63,18 +74,6 @@ async def _found(container: ContainerProxy, keys: list[Key], slots: asyncio.Sema
             return len(keys)
         except CosmosBatchOperationError:  # all or nothing: which ones are missing?
             return await _found_one_by_one(container, keys)
-
-
-def item_keys_in_groups(
-    items: Iterable[dict[str, Any]], *, size: int = MAX_BATCH_OPERATIONS
-) -> Iterator[list[Key]]:
-    """`keys_in_groups` for items in memory."""
-    by_category: dict[str, list[Key]] = defaultdict(list)
-    for item in items:
-        by_category[item["categoryId"]].append((item["categoryId"], item["id"]))
-    for keys in by_category.values():
-        for start in range(0, len(keys), size):
-            yield keys[start : start + size]
 
 
 async def _stored(target: Target, groups: Iterator[list[Key]]) -> int:

@@ -66,24 +66,19 @@ def _request_bytes(text: str) -> int:
     return size
 
 
-def _group_bytes(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        size = -1
-    if size < 0:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
-    return size
+def _whole_number_of(unit: str) -> Callable[[str], int]:
+    """An argument type: a whole number of `unit`, 0 or more."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}")
+        return value
 
-def _count(text: str) -> int:
-    try:
-        count = int(text)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise argparse.ArgumentTypeError(f"not a number of imports: {text!r}")
-    return count
+    return parse
 
 
 def _seconds(text: str) -> float:
@@ -117,7 +112,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--group-bytes",
-        type=_group_bytes,
+        type=_whole_number_of("bytes"),
         default=DEFAULT_SPAN_BYTES,
         metavar="N",
         help=f"regroup records by category within each N bytes of the file, for fuller "
@@ -132,7 +127,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--max-pending",
-        type=_count,
+        type=_whole_number_of("imports"),
         default=MAX_PENDING,
         metavar="N",
         help=f"send the next request only while fewer than N imports are unfinished (default "

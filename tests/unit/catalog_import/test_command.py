@@ -14,6 +14,13 @@ from tests.unit.catalog_import.fake_api import Answer, FakeApi
 RECORD = '{"id": "p%d", "categoryId": "c", "name": "n", "price": 1}\n'
 
 
+def products_file(folder: Path, records: int) -> Path:
+    """An NDJSON file of `records` products of one category."""
+    file = folder / "products.ndjson"
+    file.write_text("".join(RECORD % n for n in range(records)))
+    return file
+
+
 def accept_imports(fake: FakeApi, *, records: int) -> None:
     """Answer every POST /imports with a new import (imp-0, imp-1, ...) of `records` records,
     and its progress with `completed`."""
@@ -57,8 +64,7 @@ def test_help_documents_the_exit_statuses_and_the_request_size(
 def test_a_file_goes_out_in_bodies_of_at_most_request_bytes_each_with_its_own_key(
     fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(40)))
+    file = products_file(tmp_path, 40)
     accept_imports(fake_api, records=10)
     status = command.main([str(file), "--api", fake_api.url, "--json", "--request-bytes", "700"])
     assert status == 0, capsys.readouterr().err
@@ -116,8 +122,7 @@ def test_the_next_request_waits_until_fewer_than_max_pending_imports_are_unfinis
     fake_api: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(command, "POLL_SECONDS", 0.01)
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(40)))
+    file = products_file(tmp_path, 40)
     running_then_completed(fake_api, imports=4, records=10)
     arguments = ["--api", fake_api.url, "--json", "--request-bytes", "700", "--max-pending", "1"]
     assert command.main([str(file), *arguments]) == 0
@@ -131,8 +136,7 @@ def test_the_next_request_waits_until_fewer_than_max_pending_imports_are_unfinis
 def test_with_max_pending_0_the_whole_file_goes_out_before_any_poll(
     fake_api: FakeApi, tmp_path: Path
 ) -> None:
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(40)))
+    file = products_file(tmp_path, 40)
     running_then_completed(fake_api, imports=4, records=10)
     arguments = ["--api", fake_api.url, "--json", "--request-bytes", "700", "--max-pending", "0"]
     assert command.main([str(file), *arguments]) == 0
@@ -143,8 +147,7 @@ def test_with_max_pending_0_the_whole_file_goes_out_before_any_poll(
 def test_an_import_failing_while_the_file_is_sent_stops_the_rest(
     fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(40)))
+    file = products_file(tmp_path, 40)
     fake_api.on("POST", "/imports", Answer(status=202, body={"importId": "imp-0", "records": 10}))
     failed = {"state": "failed", "reason": "the queue could not be reached", "written": 0}
     fake_api.on("GET", "/imports/imp-0", Answer(body=failed | {"accepted": 10, "rejected": 0}))
@@ -157,8 +160,7 @@ def test_an_import_failing_while_the_file_is_sent_stops_the_rest(
 def test_progress_lines_begin_once_an_import_is_under_way(
     fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = tmp_path / "products.ndjson"
-    file.write_text("".join(RECORD % n for n in range(10)))
+    file = products_file(tmp_path, 10)
     accept_imports(fake_api, records=10)
     assert command.main([str(file), "--api", fake_api.url]) == 0
     first = capsys.readouterr().out.splitlines()[0]
