@@ -18,40 +18,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.metrics import (
-    Counter,
-    Histogram,
-    ObservableCounter,
-    ObservableGauge,
-    ObservableUpDownCounter,
-    UpDownCounter,
-)
-from opentelemetry.sdk.metrics.export import (
-    AggregationTemporality,
-    MetricExporter,
-    MetricExportResult,
-    MetricsData,
-)
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-# Application Insights' own choice (the metric exporter's), declared before it is imported: the
-# metric reader reads it when it is created. A unit test holds the two equal.
-TEMPORALITIES: dict[type, AggregationTemporality] = {
-    Counter: AggregationTemporality.DELTA,
-    Histogram: AggregationTemporality.DELTA,
-    ObservableCounter: AggregationTemporality.DELTA,
-    ObservableGauge: AggregationTemporality.CUMULATIVE,
-    ObservableUpDownCounter: AggregationTemporality.CUMULATIVE,
-    UpDownCounter: AggregationTemporality.CUMULATIVE,
-}
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.metrics.export import MetricExporter
 
 
-class _OnFirstUse[T]:
+class OnFirstUse[T]:
     """A value built by `build` when it is first wanted (by whichever thread), once."""
 
     def __init__(self, build: Callable[[], T]) -> None:
@@ -69,7 +46,7 @@ class _OnFirstUse[T]:
         return self._value
 
 
-def _exporter(name: str, connection_string: str) -> _OnFirstUse[Any]:
+def exporter_named(name: str, connection_string: str) -> OnFirstUse[Any]:
     """The package's exporter `name` for this connection string, built on first use."""
 
     def build() -> Any:
@@ -77,12 +54,12 @@ def _exporter(name: str, connection_string: str) -> _OnFirstUse[Any]:
 
         return getattr(exporter, name)(connection_string=connection_string)
 
-    return _OnFirstUse(build)
+    return OnFirstUse(build)
 
 
 class DeferredSpanExporter(SpanExporter):
     def __init__(self, connection_string: str) -> None:
-        self.exporter: _OnFirstUse[SpanExporter] = _exporter(
+        self.exporter: OnFirstUse[SpanExporter] = exporter_named(
             "AzureMonitorTraceExporter", connection_string
         )
 
@@ -94,52 +71,21 @@ class DeferredSpanExporter(SpanExporter):
             built.shutdown()
 
 
-class DeferredMetricExporter(MetricExporter):
-    def __init__(self, connection_string: str) -> None:
-        super().__init__(preferred_temporality=TEMPORALITIES)
-        self.exporter: _OnFirstUse[MetricExporter] = _exporter(
-            "AzureMonitorMetricExporter", connection_string
-        )
-
-    def export(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> MetricExportResult:
-        return self.exporter.get().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        built = self.exporter.built()
-        return True if built is None else built.force_flush(timeout_millis=timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        if (built := self.exporter.built()) is not None:
-            built.shutdown(timeout_millis=timeout_millis, **kwargs)
+def span_exporter(connection_string: str) -> SpanExporter:
+    """Spans to the Application Insights resource the connection string names (authenticated as
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING says)."""
+    return DeferredSpanExporter(connection_string)
 
 
-class DeferredLogExporter(LogRecordExporter):
-    def __init__(self, connection_string: str) -> None:
-        self.exporter: _OnFirstUse[LogRecordExporter] = _exporter(
-            "AzureMonitorLogExporter", connection_string
-        )
+def metric_exporter(connection_string: str) -> MetricExporter:
+    """Metrics to that resource, in Application Insights' own temporalities."""
+    from shared.platform.azure_monitor_metrics_logs import DeferredMetricExporter
 
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        return self.exporter.get().export(batch)
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        built = self.exporter.built()
-        return True if built is None else built.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        if (built := self.exporter.built()) is not None:
-            built.shutdown()  # type: ignore[no-untyped-call]  # the SDK leaves it untyped
+    return DeferredMetricExporter(connection_string)
 
 
-def azure_monitor_exporters(
-    connection_string: str,
-) -> tuple[SpanExporter, MetricExporter, LogRecordExporter]:
-    """Exporters of traces, metrics and logs to the Application Insights resource the connection
-    string names (authenticated as APPLICATIONINSIGHTS_AUTHENTICATION_STRING says)."""
-    return (
-        DeferredSpanExporter(connection_string),
-        DeferredMetricExporter(connection_string),
-        DeferredLogExporter(connection_string),
-    )
+def log_exporter(connection_string: str) -> LogRecordExporter:
+    """Log records to that resource."""
+    from shared.platform.azure_monitor_metrics_logs import DeferredLogExporter
+
+    return DeferredLogExporter(connection_string)

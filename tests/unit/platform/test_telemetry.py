@@ -4,6 +4,7 @@ name, and nothing at all (not even an import) when no exporter is configured."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from devtools.stack import ROOT
-from shared.platform import azure_monitor, metrics, telemetry
+from shared.platform import azure_monitor, azure_monitor_metrics_logs, metrics, telemetry
 from shared.platform.charges import add_charge
 from shared.platform.settings import Settings
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE, Exporter, exporter_for
@@ -186,8 +187,19 @@ def test_charges_on_spans_survive_concurrent_invocations(captured: Captured) -> 
     assert captured.span("b").attributes[REQUEST_CHARGE_ATTRIBUTE] == 2.0
 
 
-def test_application_insights_export_builds_no_exporter_before_the_first_export() -> None:
-    """The exporters' package is imported on the export threads, not by a cold start."""
+def _run_probe(probe: str) -> list[str]:
+    """The lines `probe` prints, run by a fresh interpreter without telemetry settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINS"))}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.splitlines()
+
+
+def test_a_cold_start_builds_no_exporter_nor_the_metric_and_log_pipelines() -> None:
+    """The exporters' package is imported on the export threads, the metric and log SDKs once
+    the first invocation has ended: neither by a cold start."""
     probe = (
         "import sys\n"
         "from shared.platform import telemetry\n"
@@ -195,19 +207,74 @@ def test_application_insights_export_builds_no_exporter_before_the_first_export(
         "settings = Settings(cosmos_endpoint='https://127.0.0.1:8081/',\n"
         "    APPLICATIONINSIGHTS_CONNECTION_STRING='InstrumentationKey=k')\n"
         "print(telemetry.configure(settings), telemetry.instruments() is not None)\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('azure.monitor', 'azure.identity'))))"
+        "late = ('azure.monitor', 'azure.identity', 'opentelemetry.sdk.metrics',\n"
+        "    'opentelemetry.sdk._logs')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(late)))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINS"))}
-    run = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split("\n")[:2] == ["azure-monitor True", "[]"]
+    assert _run_probe(probe)[:2] == ["azure-monitor True", "[]"]
+
+
+def test_what_the_first_invocation_measures_and_logs_is_exported_once_the_pipelines_exist() -> None:
+    probe = """
+import json, logging, sys, time
+from opentelemetry import metrics, trace
+from opentelemetry._logs import get_logger_provider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from shared.platform import metrics as service_metrics, telemetry
+from shared.platform.settings import Settings
+
+class Collected(MetricExporter):
+    def __init__(self):
+        super().__init__()
+        self.points = {}
+    def export(self, data, timeout_millis=10_000, **kwargs):
+        for resource in data.resource_metrics:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    for point in metric.data.data_points:
+                        self.points[metric.name] = getattr(point, "value", None)
+        return MetricExportResult.SUCCESS
+    def force_flush(self, timeout_millis=10_000):
+        return True
+    def shutdown(self, timeout_millis=30_000, **kwargs):
+        pass
+
+spans, collected, logs = InMemorySpanExporter(), Collected(), InMemoryLogRecordExporter()
+telemetry._sinks_for = lambda exporter, settings: telemetry.Sinks(
+    spans=lambda: spans, metrics=lambda: collected, logs=lambda: logs)
+telemetry.REST_OF_SETUP_DELAY_SECONDS = 0
+logging.getLogger().setLevel(logging.INFO)
+telemetry.configure(Settings(cosmos_endpoint='https://127.0.0.1:8081/',
+    OTEL_EXPORTER_OTLP_ENDPOINT='http://127.0.0.1:9'))
+with telemetry.span("GET /api/health", kind="server") as first:
+    logging.getLogger("probe").info("during the first invocation")
+    service_metrics.count_records(3, outcome="written")
+    trace_id = first.span.get_span_context().trace_id
+    print("before the first invocation ended:", type(metrics.get_meter_provider()).__name__)
+deadline = time.monotonic() + 20
+while not hasattr(metrics.get_meter_provider(), "force_flush") and time.monotonic() < deadline:
+    time.sleep(0.01)
+time.sleep(0.1)
+service_metrics.count_records(4, outcome="written")
+metrics.get_meter_provider().force_flush()
+get_logger_provider().force_flush()
+exported = [(r.log_record.body, r.log_record.trace_id == trace_id)
+            for r in logs.get_finished_logs() if r.log_record.body.startswith("during")]
+print(json.dumps({"records": collected.points.get("catalog.ingest.records"), "logs": exported}))
+"""
+    lines = _run_probe(probe)
+    assert lines[0] == "before the first invocation ended: _ProxyMeterProvider"
+    assert json.loads(lines[1]) == {
+        "records": 7,
+        "logs": [["during the first invocation", True]],
+    }
 
 
 def test_a_deferred_exporter_is_built_once_on_its_first_use() -> None:
     built: list[int] = []
-    deferred = azure_monitor._OnFirstUse(lambda: built.append(1) or len(built))
+    deferred = azure_monitor.OnFirstUse(lambda: built.append(1) or len(built))
     assert deferred.built() is None
     assert (deferred.get(), deferred.get(), built) == (1, 1, [1])
 
@@ -217,7 +284,7 @@ def test_metrics_are_aggregated_with_application_insights_own_temporalities() ->
         APPLICATION_INSIGHTS_METRIC_TEMPORALITIES,
     )
 
-    assert azure_monitor.TEMPORALITIES == APPLICATION_INSIGHTS_METRIC_TEMPORALITIES
+    assert azure_monitor_metrics_logs.TEMPORALITIES == APPLICATION_INSIGHTS_METRIC_TEMPORALITIES
 
 
 def test_in_azure_the_function_app_names_the_service_unless_otel_service_name_does(
