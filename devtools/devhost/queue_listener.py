@@ -22,7 +22,7 @@ import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from azure.core.exceptions import (
     AzureError,
@@ -179,6 +179,7 @@ class MessageLease:
                 self.message_id,
                 self.pop_receipt,
                 visibility_timeout=int(self.lease.total_seconds()),
+                **UNTRACED,
             )
         except AzureError as error:
             if is_transient(error):
@@ -253,7 +254,7 @@ class QueueListener:
 
     async def _create_if_missing(self, queue: QueueClient) -> None:
         with contextlib.suppress(ResourceExistsError):
-            await queue.create_queue()
+            await queue.create_queue(**UNTRACED)
 
     async def _fetch(self) -> int:
         try:
@@ -261,6 +262,7 @@ class QueueListener:
                 messages_per_page=self.options.batch_size,
                 max_messages=self.options.batch_size,
                 visibility_timeout=int(self.options.lease.total_seconds()),
+                **UNTRACED,
             )
             messages = [message async for message in pager]
         except Exception as error:  # noqa: BLE001 - keep polling through storage hiccups
@@ -311,7 +313,7 @@ class QueueListener:
         latest pop receipt; a message that is no longer ours is left to whoever holds it."""
         try:
             if succeeded:
-                await self.queue.delete_message(message.id, pop_receipt)
+                await self.queue.delete_message(message.id, pop_receipt, **UNTRACED)
             elif message.dequeue_count >= self.options.max_dequeue_count:
                 why = f"after {message.dequeue_count} dequeues"
                 await self._move_to_poison(message, pop_receipt, why=why)
@@ -320,6 +322,7 @@ class QueueListener:
                     message.id,
                     pop_receipt,
                     visibility_timeout=int(self.options.visibility_timeout.total_seconds()),
+                    **UNTRACED,
                 )
         except HttpResponseError as error:
             if not ownership_lost(error):
@@ -332,8 +335,8 @@ class QueueListener:
 
     async def _move_to_poison(self, message: QueueMessage, pop_receipt: str, *, why: str) -> None:
         await self._create_if_missing(self.poison)
-        await self.poison.send_message(message.content)  # as received: never decoded
-        await self.queue.delete_message(message.id, pop_receipt)
+        await self.poison.send_message(message.content, **UNTRACED)  # as received: never decoded
+        await self.queue.delete_message(message.id, pop_receipt, **UNTRACED)
         logger.warning("Message %s moved to %s: %s", message.id, self.poison.queue_name, why)
 
 
@@ -349,6 +352,9 @@ def _queue_clients(function: QueueFunction) -> tuple[QueueClient, QueueClient]:
 # exponentially from 0.8 s. The Python SDK's default waits 15 s and more between tries, so a host
 # whose storage has gone would take a minute to let an invocation end, and to stop.
 RETRY_OPTIONS: dict[str, float] = {"initial_backoff": 0.8, "increment_base": 2, "retry_total": 3}
+# The real host is a process of its own: its queue calls are never the app's spans, though here
+# they run where the app has switched azure-core's tracing on.
+UNTRACED: dict[str, Any] = {"tracing_options": {"enabled": False}}
 
 
 def _local_queue(connection: str, name: str) -> QueueClient:

@@ -158,3 +158,16 @@ def test_logs_are_exported_with_their_trace_and_nothing_holds_a_body_or_a_key(
 
 def value_of_record(record: Any) -> Any:
     return (record.body, attributes_of(record.attributes))
+
+
+def test_every_trace_begins_at_an_invocation_not_at_the_host_s_own_queue_calls(
+    exercised: dict[str, Any], receiver: OtlpReceiver
+) -> None:
+    """The development host shares the worker's process (the real host does not): its polling
+    of the queues must not be exported as the app's telemetry. Spans of shared work (a bulk
+    batch) begin traces of their own, linked to the invocations they serve."""
+    server, consumer = 2, 5  # OTLP's SpanKind values
+    roots = [span for span in receiver.spans() if not span.parent_span_id]
+    assert {span.kind for span in roots} >= {server, consumer}
+    unlinked = {(s.name, s.kind) for s in roots if s.kind not in (server, consumer) and not s.links}
+    assert unlinked == set()
