@@ -94,7 +94,7 @@ class VisibilityUpdates(Protocol):
     """What keeping a lease needs of a queue; an aio `QueueClient` has it."""
 
     async def update_message(
-        self, message: str, pop_receipt: str, *, visibility_timeout: int
+        self, message: str, pop_receipt: str, *, visibility_timeout: int, **options: Any
     ) -> QueueMessage: ...
 
 

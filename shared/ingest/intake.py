@@ -13,7 +13,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from shared.ingest.packing import CategoryWindow, PartPacker, WindowEntry, import_records
+from shared.ingest.packing import (
+    CategoryWindow,
+    PackedPart,
+    PartPacker,
+    WindowEntry,
+    import_records,
+)
 from shared.ingest.supersession import LastOccurrences, Supersession
 from shared.platform import queues
 from shared.platform.errors import BadRequestError, PayloadTooLargeError, ServiceUnavailableError
@@ -78,13 +84,16 @@ class _Packing:
 
     async def pack(self, entries: list[WindowEntry]) -> None:
         for count, (number, _, key, text) in enumerate(entries):
-            finished = self.packer.add(text)
-            part, index = self.packer.last_placed
-            self.occurrences.place(key, number=number, part=part, index=index)
-            if finished is not None:
-                await self.sender.send(finished)
+            await self.send(self.packer.add(number, key, text))
             if count % CLOCK_EVERY == 0:
                 await self.share_the_loop()
+
+    async def send(self, parts: list[PackedPart]) -> None:
+        """Note where each record of `parts` went, and send them."""
+        for part in parts:
+            for index, (number, key) in enumerate(part.records):
+                self.occurrences.place(key, number=number, part=part.number, index=index)
+            await self.sender.send(part.text)
 
 
 async def _pack_and_send(
@@ -104,9 +113,9 @@ async def _pack_and_send(
             await packing.share_the_loop()
     await packing.pack(window.drain())
     last = packing.packer.finish()
-    if last is None:
+    if not last:
         raise BadRequestError("The import contains no records.")
-    await sender.send(last)
+    await packing.send(last)
     superseded = packing.occurrences.superseded()
     return Intake(
         records=packing.packer.records, messages=packing.packer.parts, superseded=superseded

@@ -1,13 +1,24 @@
 """The ingestion queue's message format.
 
-A message is JSON, base64-encoded on the queue (the Functions default), in one of three shapes:
-`{"importId": "...", "part": 0, "products": [...]}` (what POST /api/imports sends), a JSON array
-of products, or a single product object.
+A message is JSON, base64-encoded on the queue (the Functions default), in one of four shapes:
+an import part, `{"importId": "...", "part": 0, "products": [...]}`, or the same with its
+products array deflated, `{"importId": "...", "part": 0, "productsZlib": "<base64>"}` (POST
+/api/imports sends either, whichever carries the part); a JSON array of products; or a single
+product object.
+
+A deflated part carries the zlib stream (RFC 1950) of its products array's UTF-8 JSON, in
+base64. Queue storage's costs are per message, not per byte, and product JSON deflates about
+four to one, so one message carries about three times the records. What a part may expand to
+is bounded (`MAX_PART_JSON_BYTES`, `MAX_PART_RECORDS`): a small message never becomes a large
+amount of work.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +30,10 @@ MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512  # headroom for the envelope
 
 # A record may nest MAX_DEPTH levels inside the envelope object and its products array.
 MAX_MESSAGE_DEPTH = MAX_DEPTH + 2
+DEFLATED_PRODUCTS = "productsZlib"
+# What a deflated part may expand to: its products array's JSON, and its records.
+MAX_PART_JSON_BYTES = 1024 * 1024
+MAX_PART_RECORDS = 10_000
 
 
 class MalformedMessage(ValueError):
@@ -36,8 +51,33 @@ class IngestMessage:
     may_hold_refused_numbers: bool = True
 
 
+def _inflated(encoded: object) -> tuple[Any, bool]:
+    """The products array of a deflated part, and whether it was read marking refused numbers."""
+    if not isinstance(encoded, str):
+        raise MalformedMessage(f"{DEFLATED_PRODUCTS} must be a base64 string")
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base64.b64decode(encoded, validate=True), MAX_PART_JSON_BYTES)
+    except (binascii.Error, zlib.error):
+        raise MalformedMessage(f"{DEFLATED_PRODUCTS} is not a base64 zlib stream") from None
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise MalformedMessage(
+            f"{DEFLATED_PRODUCTS} is cut short or expands beyond {MAX_PART_JSON_BYTES:,} bytes"
+        )
+    try:
+        return _parsed(data, max_depth=MAX_DEPTH + 1)
+    except JsonInputError as error:
+        raise MalformedMessage(f"{DEFLATED_PRODUCTS} is not valid JSON: {error}") from None
+
+
 def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
-    products, import_id, part = data["products"], data.get("importId"), data.get("part")
+    import_id, part = data.get("importId"), data.get("part")
+    if "products" in data:
+        products = data["products"]
+    else:
+        products, marked = _inflated(data[DEFLATED_PRODUCTS])
+        if isinstance(products, list) and len(products) > MAX_PART_RECORDS:
+            raise MalformedMessage(f"a deflated part holds at most {MAX_PART_RECORDS:,} records")
     if not isinstance(products, list):
         raise MalformedMessage("products must be a JSON array")
     if import_id is not None and (not isinstance(import_id, str) or not import_id):
@@ -49,12 +89,12 @@ def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
     )
 
 
-def _parsed(body: bytes) -> tuple[Any, bool]:
+def _parsed(body: bytes, *, max_depth: int = MAX_MESSAGE_DEPTH) -> tuple[Any, bool]:
     """The message's JSON, and whether it was read marking refused numbers (it holds one)."""
     try:
-        return loads(body, max_depth=MAX_MESSAGE_DEPTH), False
+        return loads(body, max_depth=max_depth), False
     except RefusedNumberError:
-        return loads(body, max_depth=MAX_MESSAGE_DEPTH, mark_refused_numbers=True), True
+        return loads(body, max_depth=max_depth, mark_refused_numbers=True), True
 
 
 def parse_message(body: bytes) -> IngestMessage:
@@ -68,7 +108,7 @@ def parse_message(body: bytes) -> IngestMessage:
         raise MalformedMessage(f"message is not valid JSON: {error}") from None
     if isinstance(data, list):
         return IngestMessage(raw_records=data, may_hold_refused_numbers=marked)
-    if isinstance(data, dict) and "products" in data:
+    if isinstance(data, dict) and ("products" in data or DEFLATED_PRODUCTS in data):
         return _import_envelope(data, marked)
     if isinstance(data, dict):
         return IngestMessage(raw_records=[data], may_hold_refused_numbers=marked)
@@ -79,3 +119,9 @@ def import_message(import_id: str, part: int, serialized_records: list[str]) -> 
     """The JSON text of one import part from already-serialized records."""
     envelope = json.dumps({"importId": import_id, "part": part})[:-1]
     return f'{envelope}, "products": [{",".join(serialized_records)}]}}'
+
+
+def deflated_import_message(import_id: str, part: int, deflated_products: bytes) -> str:
+    """The JSON text of one import part whose products array's JSON was deflated (zlib)."""
+    encoded = base64.b64encode(deflated_products).decode("ascii")
+    return json.dumps({"importId": import_id, "part": part, DEFLATED_PRODUCTS: encoded})

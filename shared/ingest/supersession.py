@@ -47,7 +47,7 @@ def item_key(value: Any) -> ItemKey | None:
 
 
 # Where a record went, in one int: its number in the body, its part, its index in the part
-# (a part holds fewer than 2**16 records: each takes at least two bytes of 48 KB).
+# (a part holds at most `messages.MAX_PART_RECORDS` records, fewer than 2**16).
 _INDEX_BITS, _PART_BITS = 16, 24
 
 

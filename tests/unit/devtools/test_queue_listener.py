@@ -68,7 +68,7 @@ class FakeQueue:
         self.receipts = 0
 
     async def update_message(
-        self, message: str, pop_receipt: str, *, visibility_timeout: int
+        self, message: str, pop_receipt: str, *, visibility_timeout: int, **options: Any
     ) -> QueueMessage:
         self.updates.append((message, pop_receipt, visibility_timeout))
         if self.gate is not None:
@@ -78,15 +78,15 @@ class FakeQueue:
         self.receipts += 1
         return QueueMessage(id=message, pop_receipt=f"r{self.receipts}")
 
-    async def delete_message(self, message: str, pop_receipt: str) -> None:
+    async def delete_message(self, message: str, pop_receipt: str, **options: Any) -> None:
         self.deletes.append((message, pop_receipt))
         if self.delete_failure is not None:
             raise self.delete_failure
 
-    async def send_message(self, content: str) -> None:
+    async def send_message(self, content: str, **options: Any) -> None:
         self.sent.append(content)
 
-    async def create_queue(self) -> None:
+    async def create_queue(self, **options: Any) -> None:
         return None
 
 

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 
-from shared.ingest.messages import MalformedMessage, import_message, parse_message
+from shared.ingest.messages import (
+    MAX_PART_JSON_BYTES,
+    MAX_PART_RECORDS,
+    MalformedMessage,
+    deflated_import_message,
+    import_message,
+    parse_message,
+)
+from shared.platform.json_input import MAX_DEPTH
 from shared.platform.json_numbers import RefusedNumber
 
 
@@ -60,3 +69,43 @@ def test_a_refused_number_is_marked_only_in_the_record_that_holds_it() -> None:
     assert message.may_hold_refused_numbers is True
     good, bad = message.raw_records
     assert good == {"p": 1} and isinstance(bad["p"], RefusedNumber)
+
+
+def deflated(products_json: bytes, *, import_id: str = "i1", part: int = 0) -> bytes:
+    return deflated_import_message(import_id, part, zlib.compress(products_json)).encode()
+
+
+def test_a_deflated_part_reads_as_its_products() -> None:
+    products = [{"id": "a", "price": 1.5}, {"id": "b", "name": "é"}]
+    message = parse_message(deflated(json.dumps(products, ensure_ascii=False).encode(), part=4))
+    assert (message.import_id, message.part, message.raw_records) == ("i1", 4, products)
+    assert message.may_hold_refused_numbers is False
+
+
+def test_a_refused_number_in_a_deflated_part_is_marked_in_its_record() -> None:
+    message = parse_message(deflated(b'[{"p": 1}, {"p": 1e400}]'))
+    good, bad = message.raw_records
+    assert message.may_hold_refused_numbers and good == {"p": 1}
+    assert isinstance(bad["p"], RefusedNumber)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b'{"importId": "i", "part": 0, "productsZlib": "***"}', "not a base64 zlib stream"),
+        (b'{"importId": "i", "part": 0, "productsZlib": 7}', "must be a base64 string"),
+        (b'{"importId": "i", "part": 0, "productsZlib": "aGVsbG8="}', "not a base64 zlib"),
+        (deflated(b"[{}]")[:-10] + b'"}', "cut short"),
+        (deflated(b"[" + b"0," * (MAX_PART_JSON_BYTES // 2) + b"0]"), "expands beyond"),
+        (deflated(b"[" + b"{}," * MAX_PART_RECORDS + b"{}]"), "at most 10,000 records"),
+        (deflated(b'{"id": "a"}'), "products must be a JSON array"),
+        (deflated(b"[" * (MAX_DEPTH + 2) + b"]" * (MAX_DEPTH + 2)), "nest"),
+        (deflated(b'[{"id": "a"'), "not valid JSON"),
+    ],
+    ids=["base64", "type", "zlib", "cut", "bomb", "records", "object", "deep", "json"],
+)
+def test_a_deflated_part_that_cannot_be_read_or_expands_too_far_is_malformed(
+    body: bytes, says: str
+) -> None:
+    with pytest.raises(MalformedMessage, match=says):
+        parse_message(body)

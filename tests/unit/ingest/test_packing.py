@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import string
 import uuid
 from typing import Any
 
 import pytest
 
-from shared.ingest.messages import MAX_MESSAGE_JSON_BYTES, parse_message
-from shared.ingest.packing import CategoryWindow, PartPacker, import_records
+from shared.ingest.messages import (
+    DEFLATED_PRODUCTS,
+    MAX_MESSAGE_JSON_BYTES,
+    MAX_PART_RECORDS,
+    parse_message,
+)
+from shared.ingest.packing import CategoryWindow, PackedPart, PartPacker, import_records
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_stream import JsonRecord
 from shared.platform.limits import JSON_MEDIA_TYPE as JSON
@@ -26,12 +33,15 @@ def products(count: int, categories: int = 5) -> list[dict[str, object]]:
     ]
 
 
-def packed(import_id: str, records: list[dict[str, object]]) -> list[str]:
+def packed_parts(import_id: str, records: list[dict[str, object]]) -> list[PackedPart]:
     packer = PartPacker(import_id)
     texts = (json.dumps(record, ensure_ascii=False) for record in records)
-    parts = [part for text in texts if (part := packer.add(text))]
-    last = packer.finish()
-    return parts + ([last] if last else [])
+    parts = [part for number, text in enumerate(texts) for part in packer.add(number, None, text)]
+    return parts + packer.finish()
+
+
+def packed(import_id: str, records: list[dict[str, object]]) -> list[str]:
+    return [part.text for part in packed_parts(import_id, records)]
 
 
 def test_json_array_and_ndjson_bodies_give_the_same_records() -> None:
@@ -68,11 +78,56 @@ def test_packing_follows_bytes_not_categories() -> None:
     assert len(parts) < 100
 
 
-def test_a_part_is_measured_in_utf8_bytes() -> None:
-    wide = {"id": "x", "categoryId": "c", "description": "字" * 5_000}  # 15,000 bytes of UTF-8
-    parts = packed("import-1", [wide] * 12)
-    assert len(parts) == 4  # three 15 KB records per 48 KB part
+def test_a_part_is_deflated_and_carries_about_three_times_the_records_of_a_plain_one() -> None:
+    records = products(20_000)
+    parts = packed("import-1", records)
+    plain_parts = sum(len(json.dumps(r)) + 1 for r in records) / MAX_MESSAGE_JSON_BYTES
+    assert all(DEFLATED_PRODUCTS in json.loads(text) for text in parts)
+    assert len(parts) < plain_parts / 2.5
+    assert [r for text in parts for r in parse_message(text.encode()).raw_records] == records
+
+
+def wide_records(count: int, *, characters: int, seed: int = 1) -> list[dict[str, object]]:
+    """Records of random CJK text (three bytes of UTF-8 a character), which deflates poorly."""
+    chosen = random.Random(seed)
+    return [
+        {"id": f"p{n}", "categoryId": "c", "name": "".join(
+            chr(chosen.randrange(0x4E00, 0x9FFF)) for _ in range(characters)
+        )}
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_every_part_fits_a_queue_message_by_its_final_size_deflated_or_plain() -> None:
+    noise = random.Random(2)
+    letters = string.ascii_letters + string.digits + "!#$%&()*+,-./:;<=>?@[]^_`{|}~ "
+    barely_deflating = [
+        {"id": f"n{n}", "categoryId": "c", "blob": "".join(noise.choices(letters, k=47_000))}
+        for n in range(2)
+    ]
+    records = wide_records(12, characters=5_000) + products(3000) + barely_deflating
+    parts = packed("import-1", records)
     assert all(len(text.encode()) <= MAX_MESSAGE_JSON_BYTES for text in parts)
+    assert [r for text in parts for r in parse_message(text.encode()).raw_records] == records
+    shapes = {"products" in json.loads(text) for text in parts}
+    assert shapes == {True, False}  # the 47 KB records go plain: deflated, they would not fit
+
+
+def test_a_part_that_deflates_worse_than_expected_is_split_and_still_fits() -> None:
+    packer = PartPacker("i")
+    packer._ratio = 50.0  # as if the previous part had deflated fifty to one
+    texts = [json.dumps(record, ensure_ascii=False) for record in wide_records(40, characters=500)]
+    parts = [part for number, text in enumerate(texts) for part in packer.add(number, None, text)]
+    parts += packer.finish()
+    assert len(parts) > 1
+    assert all(len(part.text) <= MAX_MESSAGE_JSON_BYTES for part in parts)
+    assert [number for part in parts for number, _ in part.records] == list(range(40))
+    assert [part.number for part in parts] == list(range(len(parts)))
+
+
+def test_a_part_holds_at_most_the_records_a_deflated_part_may() -> None:
+    parts = packed_parts("i", [{} for _ in range(25_000)])
+    assert [len(part.records) for part in parts] == [MAX_PART_RECORDS] * 2 + [5_000]
 
 
 def test_a_record_too_large_for_a_queue_message_is_413_naming_it() -> None:
@@ -80,16 +135,16 @@ def test_a_record_too_large_for_a_queue_message_is_413_naming_it() -> None:
         packed("i", [{"id": "a"}, {"id": "b", "blob": "x" * 60_000}])
 
 
-def test_the_packer_says_where_each_record_went() -> None:
+def test_each_part_names_its_records_in_order_and_parts_are_numbered_in_turn() -> None:
     packer = PartPacker("i")
-    places = []
-    for record in products(2000):
-        packer.add(json.dumps(record))
-        places.append(packer.last_placed)
-    assert places[0] == (0, 0)
-    assert places[-1][0] == packer.parts and places[-1][1] > 0
-    boundaries = [n for n in range(1, 2000) if places[n][1] == 0]
-    assert [places[n][0] for n in boundaries] == list(range(1, packer.parts + 1))
+    keys = [bytes([n % 256]) * 16 for n in range(5000)]
+    parts = []
+    for number, record in enumerate(products(5000)):
+        parts += packer.add(number, keys[number], json.dumps(record))
+    parts += packer.finish()
+    assert [part.number for part in parts] == list(range(len(parts))) and len(parts) > 1
+    placed = [entry for part in parts for entry in part.records]
+    assert placed == list(zip(range(5000), keys, strict=True))
 
 
 def test_a_window_groups_records_by_category_keeping_their_order() -> None:
