@@ -12,7 +12,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from shared.platform import telemetry
+from shared.platform import telemetry, telemetry_pipelines
 from shared.platform.held_telemetry import (
     FirstInvocationEnd,
     Held,
@@ -49,7 +49,7 @@ def test_measurements_made_before_the_meter_exists_are_recorded_on_its_instrumen
     real = telemetry.instruments()
     assert real is not None
     held: Held[Measurement] = Held()
-    early = telemetry._held_instruments(TracerProvider(), held)
+    early = telemetry_pipelines.held_instruments(TracerProvider(), held)
     early.records.add(3, {"catalog.record.outcome": "written"})
     early.request_charge.record(2.5, {"db.operation.name": "read_item"})
     assert captured.points("catalog.ingest.records") == []

@@ -13,7 +13,13 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from devtools.stack import ROOT
-from shared.platform import azure_monitor, azure_monitor_metrics_logs, metrics, telemetry
+from shared.platform import (
+    azure_monitor,
+    azure_monitor_metrics_logs,
+    metrics,
+    telemetry,
+    telemetry_pipelines,
+)
 from shared.platform.charges import add_charge
 from shared.platform.settings import Settings
 from shared.platform.telemetry import REQUEST_CHARGE_ATTRIBUTE, Exporter, exporter_for
@@ -222,7 +228,7 @@ from opentelemetry._logs import get_logger_provider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from shared.platform import metrics as service_metrics, telemetry
+from shared.platform import metrics as service_metrics, telemetry, telemetry_pipelines
 from shared.platform.settings import Settings
 
 class Collected(MetricExporter):
@@ -242,9 +248,9 @@ class Collected(MetricExporter):
         pass
 
 spans, collected, logs = InMemorySpanExporter(), Collected(), InMemoryLogRecordExporter()
-telemetry._sinks_for = lambda exporter, settings: telemetry.Sinks(
+telemetry_pipelines.sinks_for = lambda exporter, settings: telemetry_pipelines.Sinks(
     spans=lambda: spans, metrics=lambda: collected, logs=lambda: logs)
-telemetry.REST_OF_SETUP_DELAY_SECONDS = 0
+telemetry_pipelines.REST_OF_SETUP_DELAY_SECONDS = 0
 logging.getLogger().setLevel(logging.INFO)
 telemetry.configure(Settings(cosmos_endpoint='https://127.0.0.1:8081/',
     OTEL_EXPORTER_OTLP_ENDPOINT='http://127.0.0.1:9'))
@@ -292,15 +298,15 @@ def test_in_azure_the_function_app_names_the_service_unless_otel_service_name_do
 ) -> None:
     monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
     monkeypatch.setenv("WEBSITE_SITE_NAME", "func-catalog-abc")
-    assert telemetry._resource().attributes["service.name"] == "func-catalog-abc"
+    assert telemetry_pipelines.service_resource().attributes["service.name"] == "func-catalog-abc"
     monkeypatch.setenv("OTEL_SERVICE_NAME", "product-catalog")
-    assert telemetry._resource().attributes["service.name"] == "product-catalog"
+    assert telemetry_pipelines.service_resource().attributes["service.name"] == "product-catalog"
 
 
 def test_logs_are_first_exported_when_spans_are_unless_the_environment_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OTEL_BLRP_SCHEDULE_DELAY", raising=False)
-    assert telemetry._log_export_delay() == 5_000
+    assert telemetry_pipelines.log_export_delay() == 5_000
     monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")
-    assert telemetry._log_export_delay() is None  # the SDK reads it
+    assert telemetry_pipelines.log_export_delay() is None  # the SDK reads it
