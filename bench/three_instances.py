@@ -42,9 +42,10 @@ GOODPUT_TARGET, THROTTLED_RATIO_TARGET = 0.90, 3.0
 DESCRIPTION = (
     f"One import of {RECORDS:,} products POSTed to the first of N development hosts on one queue "
     f"and one fresh container at {RU_PER_SECOND:,} RU/s, drained by all N; the app's defaults "
-    "(low-priority bulk writes, host.json's batches of 8 messages). RU charged / budget: the container's "
-    "charge over (RU/s x seconds). Writes per record: every item write the endpoint did over the "
-    "records (a message handed back is delivered again and writes all its records again). "
+    "(low-priority bulk writes, host.json's batches of 8 messages). RU charged / budget: the "
+    "container's charge over (RU/s x seconds). Writes per record: every item write the endpoint "
+    "did over the records (a message handed back is delivered again and writes all its records "
+    "again). "
     "Goodput: RU charged / budget x records / writes, the share of the budget that stored "
     "records. Written by each instance: from each host's log; stored: every record read back."
 )
