@@ -16,7 +16,6 @@ amount of work.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import zlib
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ def _inflated(encoded: object) -> tuple[Any, bool]:
     try:
         inflater = zlib.decompressobj()
         data = inflater.decompress(base64.b64decode(encoded, validate=True), MAX_PART_JSON_BYTES)
-    except (binascii.Error, zlib.error):
+    except (ValueError, zlib.error):  # binascii.Error is one; so is a non-ASCII string
         raise MalformedMessage(f"{DEFLATED_PRODUCTS} is not a base64 zlib stream") from None
     if inflater.unconsumed_tail or not inflater.eof:
         raise MalformedMessage(

@@ -97,7 +97,8 @@ class PartPacker:
         plain_envelope = len(import_message(self.import_id, 10**9, []).encode())
         self._plain_budget = MAX_MESSAGE_JSON_BYTES - plain_envelope
         deflated_envelope = len(deflated_import_message(self.import_id, 10**9, b""))
-        self._deflated_budget = (MAX_MESSAGE_JSON_BYTES - deflated_envelope) * 3 // 4
+        # base64 makes 4 characters of every 3 bytes, the last 1 or 2 bytes too
+        self._deflated_budget = (MAX_MESSAGE_JSON_BYTES - deflated_envelope) // 4 * 3
 
     def add(self, number: int, key: ItemKey | None, text: str) -> list[PackedPart]:
         """Take the next record; returns the parts it completed, if any. A record too large

@@ -94,6 +94,7 @@ def test_a_refused_number_in_a_deflated_part_is_marked_in_its_record() -> None:
     [
         (b'{"importId": "i", "part": 0, "productsZlib": "***"}', "not a base64 zlib stream"),
         (b'{"importId": "i", "part": 0, "productsZlib": 7}', "must be a base64 string"),
+        ('{"importId": "i", "part": 0, "productsZlib": "été"}'.encode(), "not a base64"),
         (b'{"importId": "i", "part": 0, "productsZlib": "aGVsbG8="}', "not a base64 zlib"),
         (deflated(b"[{}]")[:-10] + b'"}', "cut short"),
         (deflated(b"[" + b"0," * (MAX_PART_JSON_BYTES // 2) + b"0]"), "expands beyond"),
@@ -102,7 +103,7 @@ def test_a_refused_number_in_a_deflated_part_is_marked_in_its_record() -> None:
         (deflated(b"[" * (MAX_DEPTH + 2) + b"]" * (MAX_DEPTH + 2)), "nest"),
         (deflated(b'[{"id": "a"'), "not valid JSON"),
     ],
-    ids=["base64", "type", "zlib", "cut", "bomb", "records", "object", "deep", "json"],
+    ids=["base64", "type", "non-ascii", "zlib", "cut", "bomb", "records", "object", "deep", "json"],
 )
 def test_a_deflated_part_that_cannot_be_read_or_expands_too_far_is_malformed(
     body: bytes, says: str
