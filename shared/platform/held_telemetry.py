@@ -68,8 +68,9 @@ class Measurement:
     attributes: Attributes
 
 
-class HeldCounter(Counter):
-    """A counter whose increments wait in `held` until the meter provider exists."""
+class _Holding:
+    """What a held instrument shares: the field it stands for and where its measurements wait.
+    The name, unit and description are the real instrument's, taken for the same signature."""
 
     def __init__(
         self,
@@ -82,32 +83,27 @@ class HeldCounter(Counter):
     ) -> None:
         self._field = field
         self._held = held
+
+    def _hold(self, method: str, amount: float, attributes: Attributes) -> None:
+        self._held.put(Measurement(self._field, method, amount, attributes))
+
+
+class HeldCounter(_Holding, Counter):
+    """A counter whose increments wait in `held` until the meter provider exists."""
 
     def add(
         self, amount: float, attributes: Attributes = None, context: Context | None = None
     ) -> None:
-        self._held.put(Measurement(self._field, "add", amount, attributes))
+        self._hold("add", amount, attributes)
 
 
-class HeldHistogram(Histogram):
+class HeldHistogram(_Holding, Histogram):
     """A histogram whose records wait in `held` until the meter provider exists."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        field: str,
-        held: Held[Measurement],
-        unit: str = "",
-        description: str = "",
-    ) -> None:
-        self._field = field
-        self._held = held
 
     def record(
         self, amount: float, attributes: Attributes = None, context: Context | None = None
     ) -> None:
-        self._held.put(Measurement(self._field, "record", amount, attributes))
+        self._hold("record", amount, attributes)
 
 
 def replay_on(instruments: object) -> Callable[[Measurement], None]:
