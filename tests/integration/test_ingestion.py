@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import zlib
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
+from shared.ingest.messages import MAX_PART_JSON_BYTES, deflated_import_message
 from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
@@ -216,6 +218,22 @@ def test_message_of_the_wrong_shape_becomes_one_reject(queues: Queues) -> None:
         what="the reject entry",
     )
     assert len(entries) == 1 and "products must be a JSON array" in entries[0]["reason"]
+
+
+def test_a_deflated_part_that_expands_too_far_becomes_one_reject_and_writes_nothing(
+    api: Api, queues: Queues
+) -> None:
+    marker = unique("bomb")
+    (product,) = catalog(1, categories=1)
+    padding = b" " * MAX_PART_JSON_BYTES  # a megabyte of spaces deflates to about a kilobyte
+    products = b"[" + json.dumps(product).encode() + padding + b"]"
+    queues.send_text(queues.ingest, deflated_import_message(marker, 0, zlib.compress(products, 9)))
+    entries = wait_for(
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if marker in t],
+        what="the reject entry",
+    )
+    assert len(entries) == 1 and "expands beyond" in entries[0]["reason"]
+    assert api.get(f"/products/{product['categoryId']}/{product['id']}").status_code == 404
 
 
 def test_bare_product_and_bare_array_messages_are_written(api: Api, queues: Queues) -> None:
