@@ -25,7 +25,7 @@ from shared.api.http import (
 from shared.api.params import parse_page_size, route_id
 from shared.catalog import store
 from shared.ingest.queue_edge import queue_endpoint
-from shared.platform import telemetry
+from shared.platform import garbage_collection, telemetry
 from shared.platform.settings import get_settings
 
 # Read (not connect) at import so that a missing setting stops start-up, naming the setting.
@@ -209,3 +209,7 @@ async def openapi(req: func.HttpRequest) -> func.HttpResponse:
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     await store.check_health()
     return json_response({"status": "healthy"})
+
+
+# Last: everything start-up built lives as long as the process (see garbage_collection).
+garbage_collection.tune_for_bulk_work()

@@ -20,13 +20,12 @@ from shared.catalog.models import (
     strip_system_properties,
 )
 from shared.catalog.patch import to_cosmos_patch
+from shared.catalog.store import BatchOperation
 from shared.platform.errors import BadRequestError, PayloadTooLargeError, field_errors
 from shared.platform.limits import MAX_BATCH_OPERATIONS
 
 KINDS = ("create", "upsert", "replace", "patch", "read", "delete")
 NEEDS_ID = frozenset({"replace", "patch", "read", "delete"})
-
-SdkOperation = tuple[str, tuple[Any, ...], dict[str, Any]]
 
 
 def _fail(index: int, message: str) -> BadRequestError:
@@ -73,7 +72,7 @@ def _preconditions(index: int, if_match: Any) -> dict[str, Any]:
     return {"if_match_etag": etag} if etag else {}
 
 
-def _to_sdk(index: int, operation: Any, category_id: str) -> SdkOperation:
+def _to_sdk(index: int, operation: Any, category_id: str) -> BatchOperation:
     if not isinstance(operation, dict):
         raise _fail(index, "must be a JSON object")
     kind = operation.get("op")
@@ -98,7 +97,7 @@ def _to_sdk(index: int, operation: Any, category_id: str) -> SdkOperation:
     return kind, (operation["id"],), options
 
 
-def parse_batch(body: Any, category_id: str) -> list[SdkOperation]:
+def parse_batch(body: Any, category_id: str) -> list[BatchOperation]:
     """The SDK operations for `execute_item_batch`, or a 400 naming the first bad operation."""
     operations = body.get("operations") if isinstance(body, dict) else None
     if not isinstance(operations, list) or not operations:

@@ -102,6 +102,9 @@ def item_within_limit(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def strip_system_properties(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` without Cosmos system properties (itself, when it has none: the usual case)."""
+    if SYSTEM_PROPERTIES.isdisjoint(data):
+        return data
     return {key: value for key, value in data.items() if key not in SYSTEM_PROPERTIES}
 
 

@@ -195,8 +195,13 @@ async def list_products(*, category_id: str, limit: int, continuation: str | Non
     )
 
 
+# An operation of a transactional batch as the SDK takes it: its kind, its arguments and its
+# options (which the SDK takes out of the dict it is given).
+BatchOperation = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
 async def execute_batch(
-    *, category_id: str, operations: Sequence[tuple[str, tuple[Any, ...], dict[str, Any]]]
+    *, category_id: str, operations: Sequence[BatchOperation]
 ) -> list[dict[str, Any]]:
     """Run a transactional batch in one category; a failed operation fails it as a whole."""
     container = await products_container()
@@ -215,7 +220,7 @@ async def execute_batch(
 
 async def _patch_conflict(
     category_id: str,
-    operation: tuple[str, tuple[Any, ...], dict[str, Any]],
+    operation: BatchOperation,
     error: CosmosBatchOperationError,
 ) -> str | None:
     """Why the failed operation of a batch is a patch that does not apply to the stored item, or

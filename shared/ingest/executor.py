@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
+from shared.catalog.store import BatchOperation
 from shared.ingest.batch_policy import (
     MAX_BATCH_BYTES,
     Action,
@@ -163,7 +164,7 @@ class BatchTarget(Protocol):
 
     def execute_item_batch(
         self,
-        batch_operations: Sequence[tuple[str, tuple[Any, ...]]],
+        batch_operations: Sequence[BatchOperation],
         partition_key: str,
         **kwargs: Any,
     ) -> Awaitable[Any]: ...
@@ -470,7 +471,9 @@ class BulkExecutor:
         """Send the batch; the error it met, or None once it is written."""
         try:
             await self.container.execute_item_batch(
-                [("upsert", (pending.record.item,)) for pending in batch],
+                # with its (empty) options: without them the SDK's formatting raises and
+                # catches an IndexError per operation
+                [("upsert", (pending.record.item,), {}) for pending in batch],
                 partition_key=key.partition_key,
                 no_response=True,  # Prefer: return=minimal; statuses are all it needs
                 **self.options.request_options,

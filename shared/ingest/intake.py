@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from shared.ingest.packing import (
     CategoryWindow,
-    PackedPart,
+    Gathered,
     PartPacker,
     WindowEntry,
     import_records,
@@ -84,13 +84,16 @@ class _Packing:
 
     async def pack(self, entries: list[WindowEntry]) -> None:
         for count, (number, _, key, text) in enumerate(entries):
-            await self.send(self.packer.add(number, key, text))
+            gathered = self.packer.add(number, key, text)
+            if gathered:
+                await self.send(gathered)
             if count % CLOCK_EVERY == 0:
                 await self.share_the_loop()
 
-    async def send(self, parts: list[PackedPart]) -> None:
-        """Note where each record of `parts` went, and send them."""
-        for part in parts:
+    async def send(self, gathered: Gathered) -> None:
+        """Pack a part's records in a worker thread (deflating them is zlib's work, done
+        without the GIL, while the loop serves others), note where each went, and send."""
+        for part in await asyncio.to_thread(self.packer.pack, gathered):
             for index, (number, key) in enumerate(part.records):
                 self.occurrences.place(key, number=number, part=part.number, index=index)
             await self.sender.send(part.text)

@@ -68,6 +68,10 @@ class PackedPart:
     records: list[tuple[int, ItemKey | None]]
 
 
+# The records of one part, in order, as gathered for `PartPacker.pack`: each one's number in the
+# body, its item key and its JSON text.
+Gathered = list[tuple[int, ItemKey | None, str]]
+
 # zlib's default level: a third fewer messages than level 1 for about twice its CPU, which the
 # queue's per-message cost repays many times over.
 DEFLATE_LEVEL = 6
@@ -87,7 +91,7 @@ class PartPacker:
     import_id: str
     records: int = 0
     parts: int = 0
-    _waiting: list[tuple[int, ItemKey | None, str]] = field(default_factory=list)
+    _waiting: Gathered = field(default_factory=list)
     _size: int = 0
     _ratio: float = FIRST_RATIO
     _plain_budget: int = 0
@@ -100,9 +104,9 @@ class PartPacker:
         # base64 makes 4 characters of every 3 bytes, the last 1 or 2 bytes too
         self._deflated_budget = (MAX_MESSAGE_JSON_BYTES - deflated_envelope) // 4 * 3
 
-    def add(self, number: int, key: ItemKey | None, text: str) -> list[PackedPart]:
-        """Take the next record; returns the parts it completed, if any. A record too large
-        for a plain queue message is a 413."""
+    def add(self, number: int, key: ItemKey | None, text: str) -> Gathered | None:
+        """Take the next record; returns the records of the part it completed, if any, for
+        `pack`. A record too large for a plain queue message is a 413."""
         size = utf8_length(text) + 1  # and its comma
         if size > self._plain_budget:
             raise PayloadTooLargeError(
@@ -110,26 +114,32 @@ class PartPacker:
                 f"be at most {self._plain_budget - 1}."
             )
         full = self._size + size > self._target or len(self._waiting) == MAX_PART_RECORDS
-        finished = self._flush() if self._waiting and full else []
+        finished = self._take() if self._waiting and full else None
         self._waiting.append((number, key, text))
         self._size += size
         self.records += 1
         return finished
 
-    def finish(self) -> list[PackedPart]:
-        """The last parts, if any record is still waiting."""
-        return self._flush() if self._waiting else []
+    def finish(self) -> Gathered | None:
+        """The records of the last part, if any record is still waiting."""
+        return self._take() if self._waiting else None
+
+    def pack(self, gathered: Gathered) -> list[PackedPart]:
+        """The parts that carry `gathered`, numbered in turn. Most of its time is zlib's,
+        which releases the GIL: the intake runs it in a worker thread, beside the event loop.
+        Parts must be packed in the order they were gathered, one at a time."""
+        return list(self._packed(gathered))
 
     @property
     def _target(self) -> int:
         aimed = int(self._deflated_budget * self._ratio * FILL)
         return min(MAX_PART_JSON_BYTES - 2, max(self._plain_budget, aimed))
 
-    def _flush(self) -> list[PackedPart]:
+    def _take(self) -> Gathered:
         waiting, self._waiting, self._size = self._waiting, [], 0
-        return list(self._packed(waiting))
+        return waiting
 
-    def _packed(self, waiting: list[tuple[int, ItemKey | None, str]]) -> Iterator[PackedPart]:
+    def _packed(self, waiting: Gathered) -> Iterator[PackedPart]:
         texts = [text for _, _, text in waiting]
         array = f"[{','.join(texts)}]".encode()
         deflated = zlib.compress(array, DEFLATE_LEVEL)

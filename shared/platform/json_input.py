@@ -23,7 +23,7 @@ MAX_DEPTH: Final = 64
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 # After escapes are gone a string cannot hold a quote, so this never backtracks past one.
 _STRING = re.compile(rb'"[^"]*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_QUOTES_OR_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
 _STEP = [0] * 256
 for _open, _close in (b"[]", b"{}"):
     _STEP[_open], _STEP[_close] = 1, -1
@@ -45,8 +45,11 @@ class RefusedNumberError(JsonInputError):
 
 def nesting_depth(data: bytes) -> int:
     """The deepest nesting of arrays and objects in `data` (strings ignored), in linear time."""
-    outside_strings = _STRING.sub(b"", _ESCAPE.sub(b"", data))
-    brackets = outside_strings.translate(None, _NOT_BRACKETS)
+    # Once escapes are gone only quotes and brackets matter. Most strings then are `""`, and
+    # dropping those (or a string's end and the next one's start) keeps every quote paired, so
+    # the string pattern is left only strings that hold brackets.
+    skeleton = _ESCAPE.sub(b"", data).translate(None, _NOT_QUOTES_OR_BRACKETS)
+    brackets = _STRING.sub(b"", skeleton.replace(b'""', b""))
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 

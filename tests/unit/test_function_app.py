@@ -10,6 +10,7 @@ from typing import Any
 
 import function_app
 from shared.api.openapi import openapi_document
+from shared.platform import garbage_collection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,18 +114,33 @@ def test_the_openapi_document_describes_exactly_the_registered_routes() -> None:
     assert documented == registered
 
 
-def test_a_cold_start_imports_neither_the_storage_sdk_nor_any_telemetry_module() -> None:
-    """Bulk writes, imports and telemetry cost nothing until used (no exporter configured)."""
+def _printed_by_a_fresh_import(probe: str) -> str:
+    """What `probe` prints in a fresh interpreter, with the app's settings and no telemetry."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS"))
     }
     env["COSMOS_ENDPOINT"] = "https://127.0.0.1:8081/"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return run.stdout.strip()
+
+
+def test_a_cold_start_imports_neither_the_storage_sdk_nor_any_telemetry_module() -> None:
+    """Bulk writes, imports and telemetry cost nothing until used (no exporter configured)."""
     probe = (
         "import sys, function_app\n"
         "heavy = ('opentelemetry', 'azure.monitor', 'azure.storage', 'shared.ingest.executor')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    assert _printed_by_a_fresh_import(probe) == "[]"
+
+
+def test_once_imported_the_app_freezes_what_start_up_built_and_collects_less_often() -> None:
+    tuned = (
+        garbage_collection.YOUNG_COLLECTION_AFTER,
+        garbage_collection.MIDDLE_COLLECTION_AFTER,
+        garbage_collection.OLD_COLLECTION_AFTER,
     )
-    assert run.stdout.strip() == "[]"
+    probe = "import gc, function_app\nprint(gc.get_threshold(), gc.get_freeze_count() > 10_000)"
+    assert _printed_by_a_fresh_import(probe) == f"{tuned} True"

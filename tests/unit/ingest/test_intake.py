@@ -17,7 +17,7 @@ from tests.factories import catalog
 
 
 class FakeQueue:
-    """Takes sends after a short delay, counting how many are in flight at once."""
+    """Takes sends after a delay like a real queue's, counting how many are in flight at once."""
 
     def __init__(self, *, fail_at: int | None = None) -> None:
         self.messages: list[str] = []
@@ -29,7 +29,7 @@ class FakeQueue:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.02)
             if self.fail_at is not None and len(self.messages) >= self.fail_at:
                 raise ConnectionError("queue unreachable")
             self.messages.append(text)

@@ -7,6 +7,7 @@ import json
 import random
 import string
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from shared.ingest.messages import (
     parse_message,
 )
 from shared.ingest.packing import CategoryWindow, PackedPart, PartPacker, import_records
+from shared.ingest.supersession import ItemKey
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_stream import JsonRecord
 from shared.platform.limits import JSON_MEDIA_TYPE as JSON
@@ -33,11 +35,22 @@ def products(count: int, categories: int = 5) -> list[dict[str, object]]:
     ]
 
 
+def packed_by(
+    packer: PartPacker, entries: Iterable[tuple[int, ItemKey | None, str]]
+) -> list[PackedPart]:
+    """As the intake packs: each part as soon as its records are gathered, in turn."""
+    parts = []
+    for number, key, text in entries:
+        if gathered := packer.add(number, key, text):
+            parts += packer.pack(gathered)
+    if last := packer.finish():
+        parts += packer.pack(last)
+    return parts
+
+
 def packed_parts(import_id: str, records: list[dict[str, object]]) -> list[PackedPart]:
-    packer = PartPacker(import_id)
     texts = (json.dumps(record, ensure_ascii=False) for record in records)
-    parts = [part for number, text in enumerate(texts) for part in packer.add(number, None, text)]
-    return parts + packer.finish()
+    return packed_by(PartPacker(import_id), ((n, None, text) for n, text in enumerate(texts)))
 
 
 def packed(import_id: str, records: list[dict[str, object]]) -> list[str]:
@@ -117,8 +130,7 @@ def test_a_part_that_deflates_worse_than_expected_is_split_and_still_fits() -> N
     packer = PartPacker("i")
     packer._ratio = 50.0  # as if the previous part had deflated fifty to one
     texts = [json.dumps(record, ensure_ascii=False) for record in wide_records(40, characters=500)]
-    parts = [part for number, text in enumerate(texts) for part in packer.add(number, None, text)]
-    parts += packer.finish()
+    parts = packed_by(packer, ((number, None, text) for number, text in enumerate(texts)))
     assert len(parts) > 1
     assert all(len(part.text) <= MAX_MESSAGE_JSON_BYTES for part in parts)
     assert [number for part in parts for number, _ in part.records] == list(range(40))
@@ -138,10 +150,8 @@ def test_a_record_too_large_for_a_queue_message_is_413_naming_it() -> None:
 def test_each_part_names_its_records_in_order_and_parts_are_numbered_in_turn() -> None:
     packer = PartPacker("i")
     keys = [bytes([n % 256]) * 16 for n in range(5000)]
-    parts = []
-    for number, record in enumerate(products(5000)):
-        parts += packer.add(number, keys[number], json.dumps(record))
-    parts += packer.finish()
+    records = enumerate(products(5000))
+    parts = packed_by(packer, ((n, keys[n], json.dumps(record)) for n, record in records))
     assert [part.number for part in parts] == list(range(len(parts))) and len(parts) > 1
     placed = [entry for part in parts for entry in part.records]
     assert placed == list(zip(range(5000), keys, strict=True))
