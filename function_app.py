@@ -212,4 +212,4 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
 
 
 # Last: everything start-up built lives as long as the process (see garbage_collection).
-garbage_collection.tune_for_bulk_work()
+garbage_collection.freeze_start_up()
