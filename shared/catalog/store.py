@@ -247,7 +247,7 @@ async def _delete_in_batches(category_id: str) -> int:
     for start in range(0, len(ids), MAX_BATCH_OPERATIONS):
         chunk = ids[start : start + MAX_BATCH_OPERATIONS]
         await container.execute_item_batch(
-            [("delete", (product_id,)) for product_id in chunk],
+            [("delete", (product_id,), {}) for product_id in chunk],
             partition_key=category_id,
         )
     return len(ids)

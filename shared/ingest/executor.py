@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from azure.cosmos.exceptions import CosmosBatchOperationError
 
-from shared.catalog.store import BatchOperation
 from shared.ingest.batch_policy import (
     MAX_BATCH_BYTES,
     Action,
@@ -59,6 +58,8 @@ from shared.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from opentelemetry.trace import SpanContext
+
+    from shared.catalog.store import BatchOperation
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,7 @@ class BulkExecutor:
         self.stats = ExecutorStats()
         self._keys: dict[str, _KeyQueue] = {}
         self._ranges: dict[str, _Range] = {}
+        self._partitions_checked: frozenset[str] | None = None  # range ids with no stale window
         self._timers: list[tuple[float, int, _KeyQueue | _Caller | None]] = []
         self._sequence = itertools.count()
         self._sends: set[asyncio.Task[None]] = set()
@@ -288,13 +290,21 @@ class BulkExecutor:
         return queued
 
     def _forget_old_partitions(self) -> None:
-        """After a split, windows of partitions that no longer exist go once they are idle."""
+        """After a split, windows of partitions that no longer exist go once they are idle.
+        Cheap when nothing changed: the range ids are the same object until the next split."""
         current = self.ranges.range_ids()
-        if current is None:
+        if current is None or current is self._partitions_checked:
             return
+        stale = False
         for range_id, partition in list(self._ranges.items()):
-            if range_id not in current and not partition.keys and not partition.in_flight:
+            if range_id in current:
+                continue
+            if partition.keys or partition.in_flight:
+                stale = True  # still busy: looked at again on the next call
+            else:
                 del self._ranges[range_id]
+        if not stale:
+            self._partitions_checked = current
 
     def _range(self, range_id: str) -> _Range:
         if range_id not in self._ranges:

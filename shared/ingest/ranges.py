@@ -15,6 +15,7 @@ from shared.platform.errors import COSMOS_ERRORS, TRANSIENT_EXCEPTIONS
 logger = logging.getLogger(__name__)
 
 ONLY_RANGE = "0"
+_ONLY_RANGE_IDS = frozenset({ONLY_RANGE})
 REFRESH_SECONDS = 30.0
 RANGE_READ_ERRORS: tuple[type[BaseException], ...] = (*COSMOS_ERRORS, *TRANSIENT_EXCEPTIONS)
 
@@ -23,7 +24,8 @@ class RangeLookup(Protocol):
     async def range_of(self, partition_key: str) -> str: ...
 
     def range_ids(self) -> frozenset[str] | None:
-        """The physical partitions as last read (None: not known); changes after a split."""
+        """The physical partitions as last read (None: not known); changes after a split, and
+        is the same object until then, so that a caller can tell a change by identity."""
         ...
 
 
@@ -34,7 +36,7 @@ class OneRange:
         return ONLY_RANGE
 
     def range_ids(self) -> frozenset[str] | None:
-        return frozenset({ONLY_RANGE})
+        return _ONLY_RANGE_IDS
 
 
 def range_id(feed_range: dict[str, Any]) -> str:
@@ -54,14 +56,11 @@ class FeedRanges:
         self.container = container
         self.clock = clock
         self._ranges: list[dict[str, Any]] | None = None
+        self._range_ids: frozenset[str] | None = None
         self._read_at = float("-inf")
 
     def range_ids(self) -> frozenset[str] | None:
-        if self._ranges is None:
-            return None
-        if len(self._ranges) <= 1:
-            return frozenset({ONLY_RANGE})
-        return frozenset(range_id(feed_range) for feed_range in self._ranges)
+        return self._range_ids
 
     async def range_of(self, partition_key: str) -> str:
         try:
@@ -81,4 +80,11 @@ class FeedRanges:
             refresh = self._ranges is not None
             self._ranges = [r async for r in self.container.read_feed_ranges(force_refresh=refresh)]
             self._read_at = self.clock()
+            self._range_ids = _ids_of(self._ranges)
         return self._ranges
+
+
+def _ids_of(ranges: list[dict[str, Any]]) -> frozenset[str]:
+    if len(ranges) <= 1:
+        return _ONLY_RANGE_IDS
+    return frozenset(range_id(feed_range) for feed_range in ranges)

@@ -89,7 +89,7 @@ async def store_rejects(
     container = await imports_container()
     for batch in chunk(_stored_rejects(rejects, message=message, message_id=message_id)):
         await container.execute_item_batch(
-            [("upsert", (stored.item,)) for stored in batch],
+            [("upsert", (stored.item,), {}) for stored in batch],
             partition_key=message.import_id,
             **bulk_request_options(),
         )

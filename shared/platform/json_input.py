@@ -47,9 +47,13 @@ def nesting_depth(data: bytes) -> int:
     """The deepest nesting of arrays and objects in `data` (strings ignored), in linear time."""
     # Once escapes are gone only quotes and brackets matter. Most strings then are `""`, and
     # dropping those (or a string's end and the next one's start) keeps every quote paired, so
-    # the string pattern is left only strings that hold brackets.
+    # the string pattern is left only strings that hold brackets. A string left open at the end
+    # (the text is not JSON) is set aside first, so that no pair is taken across its quote.
     skeleton = _ESCAPE.sub(b"", data).translate(None, _NOT_QUOTES_OR_BRACKETS)
-    brackets = _STRING.sub(b"", skeleton.replace(b'""', b""))
+    unclosed = b""
+    if skeleton.count(b'"') % 2:
+        skeleton, _, unclosed = skeleton.rpartition(b'"')
+    brackets = _STRING.sub(b"", skeleton.replace(b'""', b"")) + unclosed
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 

@@ -251,27 +251,50 @@ def span(
         yield SpanHandle(current)
 
 
-@contextlib.contextmanager
-def charged_span(
-    name: str,
-    *,
-    kind: str = "internal",
-    attributes: Attributes | None = None,
-    links: Sequence[SpanContext] = (),
-    carrier: Mapping[str, str] | None = None,
-) -> Iterator[SpanHandle]:
+class charged_span:  # lower case: used as a function, `with charged_span(...) as handle`
     """A span (as `span`) around a unit of work that meters the request charge spent inside it
-    (`handle.meter`, also counted in any enclosing meter) and records it on the span."""
-    with (
-        metered() as meter,
-        span(name, kind=kind, attributes=attributes, links=links, carrier=carrier) as handle,
-    ):
-        handle.meter = meter
+    (`handle.meter`, also counted in any enclosing meter) and records it on the span. A class,
+    not a generator: it wraps every bulk batch, and with telemetry off it is only the meter."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        kind: str = "internal",
+        attributes: Attributes | None = None,
+        links: Sequence[SpanContext] = (),
+        carrier: Mapping[str, str] | None = None,
+    ) -> None:
+        self._metered = metered()
+        self._span = (
+            None
+            if _instruments is None
+            else span(name, kind=kind, attributes=attributes, links=links, carrier=carrier)
+        )
+        self._handle = SpanHandle(meter=self._metered.meter)
+
+    def __enter__(self) -> SpanHandle:
+        meter = self._metered.__enter__()
+        if self._span is not None:
+            try:
+                self._handle = self._span.__enter__()
+            except BaseException:
+                self._metered.__exit__(None, None, None)
+                raise
+            self._handle.meter = meter
+        return self._handle
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: Any
+    ) -> bool | None:
         try:
-            yield handle
+            if self._span is None:
+                return None
+            if self._metered.meter.touched_cosmos:
+                self._handle.set(REQUEST_CHARGE_ATTRIBUTE, self._metered.meter.total)
+            return self._span.__exit__(kind, error, trace)
         finally:
-            if meter.touched_cosmos:
-                handle.set(REQUEST_CHARGE_ATTRIBUTE, meter.total)
+            self._metered.__exit__(None, None, None)
 
 
 def current_span_context() -> SpanContext | None:

@@ -590,7 +590,11 @@ def test_closing_the_executor_resolves_every_waiting_record() -> None:
 
 
 class SplitRanges:
-    """One partition "0" until `split`, then "a" and "b" by the key's first letter."""
+    """One partition "0" until `split`, then "a" and "b" by the key's first letter; the same
+    set of ids until then, as a real lookup gives."""
+
+    BEFORE = frozenset({"0"})
+    AFTER = frozenset({"a", "b"})
 
     def __init__(self) -> None:
         self.split = False
@@ -599,7 +603,7 @@ class SplitRanges:
         return ("a" if partition_key < "m" else "b") if self.split else "0"
 
     def range_ids(self) -> frozenset[str] | None:
-        return frozenset({"a", "b"}) if self.split else frozenset({"0"})
+        return self.AFTER if self.split else self.BEFORE
 
 
 def test_after_a_split_the_windows_follow_the_new_partitions() -> None:
@@ -623,6 +627,43 @@ def test_after_a_split_the_windows_follow_the_new_partitions() -> None:
         return before, after
 
     assert asyncio.run(split_midway()) == ({"0"}, {"a", "b"})
+
+
+class GatedContainer(ScriptedContainer):
+    """Holds the batches of `held` until its gate opens."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held = held
+        self.gate = asyncio.Event()
+
+    async def execute_item_batch(
+        self, batch_operations: Sequence[Any], partition_key: str, **options: Any
+    ) -> list[dict[str, Any]]:
+        if partition_key == self.held:
+            await self.gate.wait()
+        return await super().execute_item_batch(batch_operations, partition_key, **options)
+
+
+def test_a_window_busy_when_the_split_is_seen_goes_once_it_is_idle() -> None:
+    lookup, container = SplitRanges(), GatedContainer(held="apples")
+    bulk = BulkExecutor(container, options=ExecutorOptions(linger_seconds=0.0), ranges=lookup)
+
+    async def split_while_in_flight() -> tuple[set[str], set[str]]:
+        budget = RetryBudget(seconds=5)
+        held = asyncio.create_task(bulk.write([record(0, category="apples")], budget=budget))
+        while not bulk.partitions_in_use():
+            await asyncio.sleep(0.001)
+        lookup.split = True
+        await bulk.write([record(1, category="zebras")], budget=budget)
+        during = bulk.partitions_in_use()
+        container.gate.set()
+        await held
+        after = bulk.partitions_in_use()
+        await bulk.close()
+        return during, after
+
+    assert asyncio.run(split_while_in_flight()) == ({"0", "b"}, {"b"})
 
 
 def test_a_finished_call_leaves_none_of_its_records_behind_until_its_deadline() -> None:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import random
+import re
+from itertools import accumulate
+
 import pytest
 
 from shared.platform.json_input import (
@@ -29,6 +33,22 @@ from shared.platform.json_numbers import RefusedNumber, first_refused
 )
 def test_nesting_depth_ignores_brackets_inside_strings(text: bytes, depth: int) -> None:
     assert nesting_depth(text) == depth
+
+
+def depth_by_definition(data: bytes) -> int:
+    """The plain definition: escapes out, then strings, then brackets counted in order."""
+    outside = re.sub(rb'"[^"]*"', b"", re.sub(rb"\\.", b"", data, flags=re.DOTALL))
+    steps = [{ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}.get(b, 0) for b in outside]
+    return max(accumulate(step for step in steps if step), default=0)
+
+
+def test_nesting_depth_is_the_definition_s_for_any_bytes_json_or_not() -> None:
+    """Unclosed strings, stray backslashes and quotes included: the fast scan must never differ."""
+    rng = random.Random(7)
+    alphabet = b'"[]{}\\a \xc3\xff'
+    samples = [bytes(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(20_000)]
+    differing = [s for s in samples if nesting_depth(s) != depth_by_definition(s)]
+    assert differing == []
 
 
 def test_nesting_up_to_the_limit_is_parsed() -> None:
