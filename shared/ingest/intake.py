@@ -2,8 +2,9 @@
 
 Reading, checking, packing and sending proceed together: at most `SEND_CONCURRENCY` parts are in
 flight and none is kept after it is sent, so memory does not grow with the body. The reading is
-plain Python on the event loop, so it gives the loop back every `SLICE_SECONDS`: other
-invocations (a product read, the queue function) keep being served during a large import.
+plain Python on the event loop, so it gives the loop back every `SLICE_SECONDS`, and a part is
+deflated on a worker thread (zlib runs without the GIL): other invocations (a product read, the
+queue function) keep being served during a large import.
 """
 
 from __future__ import annotations
