@@ -274,14 +274,13 @@ class charged_span:  # lower case: used as a function, `with charged_span(...) a
         self._handle = SpanHandle(meter=self._metered.meter)
 
     def __enter__(self) -> SpanHandle:
-        meter = self._metered.__enter__()
+        self._metered.__enter__()
         if self._span is not None:
             try:
-                self._handle = self._span.__enter__()
+                self._handle.span = self._span.__enter__().span
             except BaseException:
                 self._metered.__exit__(None, None, None)
                 raise
-            self._handle.meter = meter
         return self._handle
 
     def __exit__(
