@@ -44,7 +44,7 @@ from bench import (
     pipeline,
     three_instances,
 )
-from bench.approaches import CEILING, EXECUTOR
+from bench.approaches import CEILING, DIRECT, EXECUTOR
 from bench.measure import Measurement, drop_container, fresh_container, measure, medians
 from bench.readback import stored_items
 from bench.report import markdown, users_first
@@ -72,7 +72,7 @@ SDK_APPROACHES: dict[str, approaches.Approach] = {
     "(d) JS SDK executeBulkOperations": approaches.js_bulk,
 }
 UNTHROTTLED_EXTRA: dict[str, approaches.Approach] = {
-    "direct SDK batches": approaches.direct_sdk_batches,
+    DIRECT: approaches.direct_sdk_batches,
     CEILING: approaches.preserialized_batches,
 }
 
@@ -199,7 +199,11 @@ def main() -> None:
         )  # fmt: skip
         head_to_head = run_sdk_thrice(
             stack, HEAD_TO_HEAD, products(HEAD_TO_HEAD_RECORDS, seed=7), None,
-            {EXECUTOR: SDK_APPROACHES[EXECUTOR], CEILING: UNTHROTTLED_EXTRA[CEILING]},
+            {
+                EXECUTOR: SDK_APPROACHES[EXECUTOR],
+                DIRECT: UNTHROTTLED_EXTRA[DIRECT],
+                CEILING: UNTHROTTLED_EXTRA[CEILING],
+            },
             read_back=True,
         )  # fmt: skip
         users = interactive.run(stack)

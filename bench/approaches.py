@@ -28,6 +28,7 @@ from shared.platform.http_transport import sdk_transport
 JS_BULK = ROOT / "bench" / "js" / "bulk.js"
 # The names of the two approaches the report compares run by run.
 EXECUTOR = "(b) the executor"
+DIRECT = "direct SDK batches"
 CEILING = "pre-serialized batch requests (the endpoint's ceiling)"
 # Batches in flight without the executor: as many as its window may reach (BULK_MAX_CONCURRENCY).
 DIRECT_CONCURRENCY = ExecutorOptions().max_concurrency

@@ -33,6 +33,8 @@ def deduplicate(records: Sequence[Record]) -> tuple[list[Record], dict[int, int]
     """(kept, superseded): of records with the same id only the last is kept, at its place;
     `superseded` maps each dropped record's index to the index of the record that replaced it."""
     last = {record.item["id"]: record.index for record in records}
+    if len(last) == len(records):  # the usual case: every id once
+        return list(records), {}
     kept = [r for r in records if last[r.item["id"]] == r.index]
     superseded = {r.index: last[r.item["id"]] for r in records if last[r.item["id"]] != r.index}
     return kept, superseded

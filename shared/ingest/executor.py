@@ -29,6 +29,7 @@ import contextvars
 import heapq
 import itertools
 import logging
+import operator
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NOT_ATTEMPTED = "not attempted: an earlier batch of this partition failed"
+_INDEX = operator.attrgetter("index")
 
 
 @dataclass(eq=False)
@@ -94,7 +96,7 @@ class _Caller:
         return self.budget.deadline
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Pending:
     record: Record
     caller: _Caller
@@ -126,7 +128,7 @@ class _Range:
     keys: int = 0  # partition keys of it the executor holds now
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _KeyQueue:
     """The operations of one partition key, oldest first."""
 
@@ -209,6 +211,11 @@ class BulkExecutor:
         return set(self._ranges)
 
     @property
+    def queued_operations(self) -> int:
+        """Operations waiting to be sent (not those in flight)."""
+        return sum(len(key.pending) for key in self._keys.values())
+
+    @property
     def active_keys(self) -> int:
         """Partition keys the executor holds now: those with operations waiting or in flight."""
         return len(self._keys)
@@ -222,22 +229,16 @@ class BulkExecutor:
         loop = asyncio.get_running_loop()
         caller = _Caller(budget, loop.create_future(), telemetry.current_span_context())
         superseded: dict[int, int] = {}
-        for partition_key, group in group_by_partition(records).items():
-            kept, dropped = deduplicate(group)
-            superseded.update(dropped)
-            fitting = [record for record in kept if record.size <= MAX_ITEM_BYTES]
-            report.outcomes += [_too_large(r) for r in kept if r.size > MAX_ITEM_BYTES]
-            if fitting:
-                caller.waiting += self._submit(await self._key(partition_key), fitting, caller)
-        caller.submitted = True
-        caller.end_if_settled()
-        if caller.waiting:
-            self._at(budget.deadline, caller)
-        self._start()
         try:
+            await self._queue(records, caller, report, superseded)
+            caller.submitted = True
+            caller.end_if_settled()
+            if caller.waiting:
+                self._at(budget.deadline, caller)
+            self._start()
             await caller.done
-        except asyncio.CancelledError:
-            caller.withdrawn = True  # the pump drops what still waits
+        except BaseException:
+            caller.withdrawn = True  # cancelled or failed: the pump drops what still waits
             raise
         finally:
             # The deadline's timer keeps the caller until its budget ends: not its records.
@@ -246,7 +247,7 @@ class BulkExecutor:
         caller.outcomes = []
         report.request_charge = sum(outcome.request_charge for outcome in report.outcomes)
         report.outcomes.extend(settle_superseded(report.outcomes, superseded))
-        report.outcomes.sort(key=lambda outcome: outcome.index)
+        report.outcomes.sort(key=_INDEX)
         return report
 
     async def close(self) -> None:
@@ -267,6 +268,35 @@ class BulkExecutor:
 
     # --- queueing -------------------------------------------------------------------------
 
+    async def _queue(
+        self,
+        records: Sequence[Record],
+        caller: _Caller,
+        report: WriteReport,
+        superseded: dict[int, int],
+    ) -> None:
+        """Queue a call's records by partition key, a batch's worth of each key per round. A
+        call of more than a batch per key lets the pump send between rounds: its first batches
+        go out while the rest is queued, and the event loop is held one round at a time."""
+        groups: list[tuple[str, list[Record]]] = []
+        for partition_key, group in group_by_partition(records).items():
+            kept, dropped = deduplicate(group)
+            superseded.update(dropped)
+            groups.append((partition_key, kept))
+        start = 0
+        while groups:
+            for partition_key, kept in groups:
+                part = kept[start : start + MAX_BATCH_OPERATIONS]
+                report.outcomes += [_too_large(r) for r in part if r.size > MAX_ITEM_BYTES]
+                fitting = [record for record in part if record.size <= MAX_ITEM_BYTES]
+                if fitting:  # the key is looked up again: it is forgotten whenever it is idle
+                    caller.waiting += self._submit(await self._key(partition_key), fitting, caller)
+            start += MAX_BATCH_OPERATIONS
+            groups = [(key, kept) for key, kept in groups if len(kept) > start]
+            if groups:
+                self._start()
+                await asyncio.sleep(0)
+
     async def _key(self, partition_key: str) -> _KeyQueue:
         key = self._keys.get(partition_key)
         if key is None:
@@ -281,7 +311,7 @@ class BulkExecutor:
     def _submit(self, key: _KeyQueue, records: list[Record], caller: _Caller) -> list[_Pending]:
         """Queue a caller's records of one partition key."""
         now = self.clock()
-        queued = [_Pending(record=record, caller=caller, enqueued_at=now) for record in records]
+        queued = [_Pending(record, caller, now) for record in records]
         caller.unsettled += len(queued)
         key.pending.extend(queued)
         if key.waiting_until is not None and len(key.pending) >= key.max_operations:
@@ -336,6 +366,8 @@ class BulkExecutor:
         self._wakeup.set()
 
     def _start(self) -> None:
+        if self._closed:  # closed while a call was being queued
+            raise RuntimeError("the bulk executor is closed")
         if self._pump is None or self._pump.done():
             # Its own context: batches serve every caller, so they belong to no caller's trace
             # or meter (each caller gets its share of the charge in its outcomes instead).
@@ -403,16 +435,17 @@ class BulkExecutor:
         whether it is full."""
         batch: list[_Pending] = []
         size = 0
-        while key.pending and len(batch) < key.max_operations:
-            pending = key.pending[0]
+        queue, most = key.pending, key.max_operations
+        while queue and len(batch) < most:
+            pending = queue.popleft()
             if pending.finished:
-                key.pending.popleft()
                 continue
             if batch and size + pending.record.size > MAX_BATCH_BYTES:
+                queue.appendleft(pending)
                 return batch, True
-            batch.append(key.pending.popleft())
+            batch.append(pending)
             size += pending.record.size
-        return batch, len(batch) == key.max_operations
+        return batch, len(batch) == most
 
     def _deadline_reached(self, caller: _Caller, now: float) -> None:
         """A caller's timer: its budget renewed since (its records are being written) means
@@ -498,12 +531,26 @@ class BulkExecutor:
         if not key.pending:  # a batch size found by splitting holds until the queue drains
             key.max_operations = MAX_BATCH_OPERATIONS
         self.stats.operations_written += len(batch)
-        renewed: _Caller | None = None
+        # `_resolve` unrolled: this runs for every record written
+        caller: _Caller | None = None
         for pending in batch:
-            if pending.caller is not renewed:  # a batch holds few callers, each in a run
-                renewed = pending.caller
-                renewed.budget.renew()
-            _resolve(pending, OutcomeKind.WRITTEN)
+            if pending.caller is not caller:  # a batch holds few callers, each in a run
+                if caller is not None:
+                    caller.end_if_settled()
+                caller = pending.caller
+                caller.budget.renew()
+            if not pending.settled:
+                pending.settled = True
+                caller.outcomes.append(
+                    Outcome(
+                        index=pending.record.index,
+                        kind=OutcomeKind.WRITTEN,
+                        request_charge=pending.request_charge,
+                    )
+                )
+                caller.unsettled -= 1
+        if caller is not None:
+            caller.end_if_settled()
 
     def _share_charge(self, batch: list[_Pending], charge: float) -> None:
         """A batch's charge, split evenly among the operations it carried."""

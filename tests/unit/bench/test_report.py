@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.approaches import CEILING, EXECUTOR
+from bench.approaches import CEILING, DIRECT, EXECUTOR
 from bench.cold_start import ColdStart
 from bench.executor_scaling import Fairness, KeysRun, ManyKeys, Scaling
 from bench.limit_body import BodyAtLimit, Post
@@ -12,7 +12,9 @@ from tests.unit.bench.test_chart import measurement
 from tests.unit.bench.test_large_import import result
 
 
-def keys_run(workload: str, keys: int, cpu_seconds: float, batches: int) -> KeysRun:
+def keys_run(
+    workload: str, keys: int, cpu_seconds: float, batches: int, floor: float = 0.0
+) -> KeysRun:
     return KeysRun(
         workload=workload,
         keys=keys,
@@ -21,15 +23,16 @@ def keys_run(workload: str, keys: int, cpu_seconds: float, batches: int) -> Keys
         batches=batches,
         written=200_000,
         keys_after_drain=0,
+        floor_cpu_seconds=floor,
     )
 
 
 def scaling(out_of_budget: int = 0) -> Scaling:
     keys = ManyKeys(
         runs=[
-            keys_run("few", 40, 4.0, 2_520),
-            keys_run("many", 100_000, 12.0, 200_000),
-            keys_run("few, after many", 40, 4.2, 2_520),
+            keys_run("few", 40, 4.0, 2_520, floor=0.5),
+            keys_run("many", 100_000, 12.0, 200_000, floor=1.0),
+            keys_run("few, after many", 40, 4.2, 2_520, floor=0.5),
         ]
     )
     fairness = Fairness(
@@ -46,11 +49,16 @@ def scaling(out_of_budget: int = 0) -> Scaling:
     return Scaling(keys=keys, fairness=fairness)
 
 
-def unthrottled_runs(executor: list[float], ceiling: list[float]) -> list:  # type: ignore[type-arg]
+def unthrottled_runs(
+    executor: list[float], ceiling: list[float], direct: list[float] | None = None
+) -> list:  # type: ignore[type-arg]
+    """Seconds per run of the executor, the ceiling and direct SDK batches (as fast as the
+    executor unless given)."""
+    every = zip(executor, direct or executor, ceiling, strict=True)
     return [
         measurement("unthrottled", name, seconds, run=run)
-        for run, pair in enumerate(zip(executor, ceiling, strict=True), start=1)
-        for name, seconds in zip((EXECUTOR, CEILING), pair, strict=True)
+        for run, times in enumerate(every, start=1)
+        for name, seconds in zip((EXECUTOR, DIRECT, CEILING), times, strict=True)
     ]
 
 
@@ -82,10 +90,11 @@ def report_of(runs: list, scaling_result: Scaling | None = None) -> str:  # type
 
 
 def test_the_executor_is_held_to_the_ceiling_in_every_run_not_in_the_median() -> None:
-    report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.9, 0.9, 1.0]))
+    report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.9, 0.9, 1.0], [1.0, 1.0, 1.0]))
     assert "## The executor against the endpoint's ceiling: 1,000 products a run" in report
-    assert "| 3 | 800 | 1,000 | 0.80 |" in report
+    assert "| 3 | 800 | 1,000 | 1,000 | 0.80 | 1.00 | 0.80 |" in report
     assert "run by run: 0.90, 0.90, 0.80 (target >= 0.9 in every run: **not met**)" in report
+    assert "direct SDK batches against the ceiling: 0.90, 0.90, 1.00." in report
     report = report_of(unthrottled_runs([1.0, 1.0, 1.0], [0.95, 0.9, 0.92]))
     assert "(target >= 0.9 in every run: met)" in report
 
@@ -100,5 +109,7 @@ def test_the_executor_sections_state_their_targets() -> None:
     report = report_of(unthrottled_runs([1.0] * 3, [1.0] * 3), scaling(out_of_budget=3))
     assert "100,000 keys against 40: 3.00 (target <= 1.5: **not met**)" in report
     assert "after 100,000 were seen against a fresh executor: 1.05" in report
+    # 1.5 x 4.0 - (4.0 - 0.5) - 1.0 = 1.5 s over 200,000 batches; (12 - 1) - 3.5 = 7.5 s spent
+    assert "leave it 7.5 µs of its own per batch beyond the floor; it spends 37.5 µs." in report
     assert "| records out of budget (30 s) | 3 | none: **not met** |" in report
     assert "| cold messages' wait (s): median, longest | 2.50, 3.50 | |" in report

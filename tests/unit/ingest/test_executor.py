@@ -684,3 +684,65 @@ def test_a_finished_call_leaves_none_of_its_records_behind_until_its_deadline() 
 
     kept = asyncio.run(write_and_forget())
     assert [ref() for ref in kept] == [None] * 50
+
+
+def records_of(keys: int, per_key: int) -> list[Record]:
+    return [record(n, category=f"k{n % keys}", item_id=f"p{n}") for n in range(keys * per_key)]
+
+
+def test_a_long_call_s_first_batches_go_out_while_the_rest_is_still_being_queued() -> None:
+    queued_at_first_send: list[int] = []
+    bulk = executor(ScriptedContainer(lambda *_: None), initial_concurrency=4, linger_seconds=0.0)
+
+    def note(*_: Any) -> None:
+        if not queued_at_first_send:
+            queued_at_first_send.append(bulk.queued_operations)
+
+    bulk.container = ScriptedContainer(note)
+    [report] = asyncio.run(run(bulk, records_of(keys=20, per_key=500)))
+    assert kinds(report) == [OutcomeKind.WRITTEN] * 10_000
+    # a round is a batch of each key: 2,000 records; all 10,000 are never queued at once
+    assert queued_at_first_send and queued_at_first_send[0] <= 4_000
+
+
+def test_a_call_of_a_batch_per_key_or_less_is_queued_in_one_go() -> None:
+    container = ScriptedContainer()
+    [report] = asyncio.run(run(executor(container, max_concurrency=16), records_of(20, 100)))
+    assert kinds(report) == [OutcomeKind.WRITTEN] * 2_000
+    assert sorted(len(items) for _, items in container.calls) == [100] * 20
+
+
+def test_a_call_cancelled_while_it_is_queued_sends_nothing_more() -> None:
+    container = ScriptedContainer()
+    bulk = executor(container, initial_concurrency=1, max_concurrency=1, linger_seconds=0.0)
+
+    async def cancelled_while_queued() -> None:
+        call = asyncio.create_task(bulk.write(records_of(10, 1_000), budget=RetryBudget(5)))
+        await asyncio.sleep(0)  # its first round is queued
+        await asyncio.sleep(0)
+        call.cancel()
+        await asyncio.sleep(0.05)
+        assert call.cancelled()
+        await bulk.close()
+
+    asyncio.run(cancelled_while_queued())
+    assert 0 < sum(len(items) for _, items in container.calls) <= 300
+    assert bulk.active_keys == 0
+
+
+def test_closing_the_executor_while_a_call_is_queued_fails_the_call() -> None:
+    container = ScriptedContainer()
+    bulk = executor(container, linger_seconds=0.0)
+
+    async def closed_while_queued() -> str:
+        call = asyncio.create_task(bulk.write(records_of(10, 1_000), budget=RetryBudget(5)))
+        await asyncio.sleep(0)
+        await bulk.close()
+        try:
+            await call
+        except RuntimeError as error:
+            return str(error)
+        return "no error"
+
+    assert asyncio.run(closed_while_queued()) == "the bulk executor is closed"
+    assert sum(len(items) for _, items in container.calls) < 10_000
