@@ -66,7 +66,9 @@ async def create_product(req: func.HttpRequest) -> func.HttpResponse:
 @http_route("products/{categoryId}/{id}", methods=["GET", "HEAD", "OPTIONS"])
 async def read_product(req: func.HttpRequest) -> func.HttpResponse:
     category_id, product_id = products.product_key(req)
+    if_match = products.parse_if_match(req)
     stored = await store.read_product(category_id=category_id, product_id=product_id)
+    products.check_if_match(if_match, stored.etag)
     if products.matches_if_none_match(req, stored.etag):
         return empty_response(status=304, headers=_product_headers(stored))
     return json_response(stored.item, headers=_product_headers(stored))
@@ -112,6 +114,7 @@ async def list_category_products(req: func.HttpRequest) -> func.HttpResponse:
 
 @http_route("categories/{categoryId}/products", methods=["DELETE"])
 async def delete_category_products(req: func.HttpRequest) -> func.HttpResponse:
+    products.refuse_if_match(req, what="a whole category")
     deletion = await store.delete_category(category_id=route_id(req, "categoryId"))
     return json_response({"method": deletion.method, "deleted": deletion.deleted})
 

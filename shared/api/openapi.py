@@ -77,8 +77,8 @@ ROUTES = (
           ok=201, ok_schema="Product", body={JSON_MEDIA_TYPE: "ProductCreate"}, errors=(409,),
           ok_headers=("ETag", "Location")),
     Route(name="read_product", method="get", path=PRODUCT, summary="Read a product", ok=200,
-          ok_schema="Product", params=("categoryId", "id", "If-None-Match"), errors=(404,),
-          ok_headers=("ETag",)),
+          ok_schema="Product", params=("categoryId", "id", "If-Match", "If-None-Match"),
+          errors=(404, 412), ok_headers=("ETag",)),
     Route(name="replace_product", method="put", path=PRODUCT, summary="Replace a product",
           ok=200, ok_schema="Product", body={JSON_MEDIA_TYPE: "ProductReplace"},
           params=("categoryId", "id", "If-Match"), errors=(404, 412), ok_headers=("ETag",)),
@@ -148,7 +148,9 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "If-Match": {
         "in": "header",
-        "description": "Write only if the product still has this ETag (or * for any version).",
+        "description": (
+            "Act only if the product still has this ETag (or * for any version): otherwise 412."
+        ),
         "schema": ETAG_SCHEMA,
     },
     "Idempotency-Key": {

@@ -13,7 +13,13 @@ from shared.api.wire import ProductPage
 from shared.catalog.models import Product, ProductCreate
 from shared.catalog.patch import CosmosPatch, to_cosmos_patch
 from shared.catalog.store import Page
-from shared.platform.errors import BadRequestError, UnsupportedMediaTypeError, validation_problem
+from shared.platform.errors import (
+    PRECONDITION_FAILED_DETAIL,
+    BadRequestError,
+    PreconditionFailedError,
+    UnsupportedMediaTypeError,
+    validation_problem,
+)
 
 JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
 
@@ -38,6 +44,20 @@ def product_key(req: func.HttpRequest) -> tuple[str, str]:
 def parse_if_match(req: func.HttpRequest) -> str | None:
     """The ETag an If-Match header names, or None without one; 400 for an unusable value."""
     return parse_etag(req.headers.get("if-match"), where="If-Match")
+
+
+def check_if_match(if_match: str | None, etag: str) -> None:
+    """A read's If-Match (RFC 9110 13.1.1), parsed before the read: 412 when it names another
+    version than `etag`; None ('*' or no header) matches the product that was found."""
+    if if_match is not None and if_match != etag:
+        raise PreconditionFailedError(PRECONDITION_FAILED_DETAIL)
+
+
+def refuse_if_match(req: func.HttpRequest, *, what: str) -> None:
+    """400 for If-Match on a route whose resource has no entity tag: ignoring it would make a
+    conditional request unconditional."""
+    if req.headers.get("if-match") is not None:
+        raise BadRequestError(f"If-Match does not apply to {what}, which has no entity tag.")
 
 
 def matches_if_none_match(req: func.HttpRequest, etag: str) -> bool:

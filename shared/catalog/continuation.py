@@ -39,6 +39,12 @@ def _digest(listing: str) -> str:
     return base64.urlsafe_b64encode(hashed).decode()[:_DIGEST_CHARACTERS]
 
 
+def _fits_a_header(inner: str) -> bool:
+    """The SDK sends the inner token as a header (x-ms-continuation): printable ASCII only, as
+    every token Cosmos DB issues is; a forged CR, LF or NUL would fail the request itself."""
+    return bool(inner) and inner.isascii() and inner.isprintable()
+
+
 def issue(cosmos_token: str | None, *, listing: str) -> str | None:
     """The client's token for the next page of `listing` (None after the last page)."""
     if not cosmos_token:
@@ -57,7 +63,7 @@ def redeem(token: str | None, *, listing: str) -> str | None:
     except (binascii.Error, UnicodeEncodeError, JsonInputError):
         raise InvalidContinuationError() from None
     inner = decoded.get("cosmos") if isinstance(decoded, dict) else None
-    if not isinstance(inner, str) or not inner:
+    if not isinstance(inner, str) or not _fits_a_header(inner):
         raise InvalidContinuationError()
     if decoded.get("for") != _digest(listing):
         raise ContinuationOfAnotherListingError()

@@ -69,11 +69,23 @@ def _credential(settings: Settings) -> str | AsyncTokenCredential:
     return DefaultAzureCredential()
 
 
-def connection_policy(*, retry_throttling: bool = True) -> ConnectionPolicy:
-    """The SDK's connection policy; without throttle retries, every 429 reaches the caller.
-    (retry_throttle_total=0 reads as unset in the SDK, so the policy is given whole.)"""
+# Of HTTP_TIMEOUT_SECONDS, how long the SDK may wait out 429s before a request gives up. Its
+# default (30 s) outlasts the HTTP edge's budget, which would turn throttling into a 503 with no
+# retry-after from Cosmos DB; giving up sooner answers 429 with Cosmos DB's own retry-after.
+THROTTLE_WAIT_SHARE = 0.3
+
+
+def connection_policy(
+    *, retry_throttling: bool = True, throttle_wait_seconds: int = 30
+) -> ConnectionPolicy:
+    """The SDK's connection policy: 429s retried for at most `throttle_wait_seconds` of
+    retry-after (the SDK may wait one retry-after beyond it); without throttle retries, every
+    429 reaches the caller. (retry_throttle_total=0 reads as unset in the SDK, so the policy
+    is given whole.)"""
     policy = ConnectionPolicy()
-    if not retry_throttling:
+    if retry_throttling:
+        policy.RetryOptions = RetryOptions(max_wait_time_in_seconds=throttle_wait_seconds)
+    else:
         policy.RetryOptions = RetryOptions(max_retry_attempt_count=0)
     return policy
 
@@ -96,7 +108,10 @@ def _on_response(response: PipelineResponse[Any, Any]) -> None:
 
 
 def _build_client(settings: Settings, *, retry_throttling: bool = True) -> CosmosClient:
-    policy = connection_policy(retry_throttling=retry_throttling)
+    policy = connection_policy(
+        retry_throttling=retry_throttling,
+        throttle_wait_seconds=max(1, round(settings.http_timeout_seconds * THROTTLE_WAIT_SHARE)),
+    )
     return CosmosClient(
         settings.cosmos_endpoint,
         credential=_credential(settings),

@@ -25,6 +25,9 @@ from pydantic import ValidationError
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER_SECONDS = 1
+PRECONDITION_FAILED_DETAIL = (
+    "The resource has changed since the given ETag; read it again and retry."
+)
 
 
 class ServiceError(Exception):
@@ -182,7 +185,7 @@ _COSMOS_DETAIL = {
     400: "Cosmos DB rejected the request.",
     404: "The resource does not exist.",
     409: "A resource with this id already exists.",
-    412: "The resource has changed since the given ETag; read it again and retry.",
+    412: PRECONDITION_FAILED_DETAIL,
     413: "The item or request is larger than Cosmos DB allows.",
 }
 

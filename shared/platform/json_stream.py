@@ -28,6 +28,7 @@ CHUNK_BYTES: Final = 256 * 1024
 MAX_RECORD_CHARACTERS: Final = 2 * 1024 * 1024
 BYTE_ORDER_MARK: Final = codecs.BOM_UTF8
 _SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SPACE = frozenset(" \t\n\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +121,14 @@ class _RollingText:
             except JsonInputError as error:  # NaN, Infinity: no more text can mend them
                 raise _parse_failure(error, self.describe(lines, index)) from None
             except (ValueError, RecursionError) as error:
-                if self.text[self.pos : self.pos + 1].isspace():  # what a chunk began with
-                    self.skip()
+                # JSON's white space, which a chunk may begin with, is skipped and the value
+                # read again; any other character (U+00A0, U+3000 ...) is not JSON's to skip
+                before = self.pos
+                if (
+                    self.text[before : before + 1] in _JSON_SPACE
+                    and self.skip()
+                    and self.pos > before
+                ):
                     continue
                 failure = error
             if len(self.text) - self.pos > MAX_RECORD_CHARACTERS or not self.more():

@@ -131,6 +131,14 @@ def test_read_with_old_etag_in_if_none_match_returns_the_product(api: Api) -> No
     assert response.status_code == 200 and response.json()["price"] == 1
 
 
+def test_read_with_if_match_is_412_for_another_version_and_400_for_a_non_tag(api: Api) -> None:
+    created = create(api)
+    assert api.get(path_of(created), headers={"If-Match": created["etag"]}).status_code == 200
+    assert api.get(path_of(created), headers={"If-Match": "*"}).status_code == 200
+    assert_problem(api.get(path_of(created), headers={"If-Match": '"stale"'}), 412)
+    assert_problem(api.get(path_of(created), headers={"If-Match": "garbage value"}), 400)
+
+
 def test_read_missing_product_returns_404(api: Api) -> None:
     assert_problem(api.get(f"/products/{unique('c')}/{unique('p')}"), 404)
 
@@ -351,6 +359,15 @@ def test_delete_category_removes_only_that_category(api: Api) -> None:
     assert api.get(path_of(survivor)).status_code == 200
 
 
+def test_delete_category_with_if_match_is_refused_and_deletes_nothing(api: Api) -> None:
+    category = unique("guarded")
+    kept = create(api, categoryId=category)
+    for tag in ('"any"', "*", "garbage value"):
+        response = api.delete(f"/categories/{category}/products", headers={"If-Match": tag})
+        assert "no entity tag" in assert_problem(response, 400)["detail"]
+    assert api.get(path_of(kept)).status_code == 200
+
+
 def test_delete_category_falls_back_to_batches_without_partition_key_delete(
     api: Api, emulator: Emulator
 ) -> None:
@@ -378,6 +395,18 @@ def test_throttled_request_returns_429_with_retry_after(api: Api, emulator: Emul
     response = api.get(path_of(created))
     assert_problem(response, 429)
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_sustained_throttling_is_429_with_cosmos_retry_after_within_the_http_timeout(
+    api: Api, emulator: Emulator
+) -> None:
+    created = create(api)
+    emulator.inject_faults(rate=1.0, statuses=[429], retryAfterMs=1500)
+    started = time.monotonic()
+    response = api.get(path_of(created))
+    assert time.monotonic() - started < 10  # HTTP_TIMEOUT_SECONDS: not its 503
+    assert_problem(response, 429)
+    assert response.headers["Retry-After"] == "2"  # Cosmos DB's 1.5 s, rounded up
 
 
 def test_unavailable_cosmos_returns_503_with_retry_after(api: Api, emulator: Emulator) -> None:

@@ -79,3 +79,10 @@ def test_a_token_this_service_did_not_write_is_refused(token: str) -> None:
 def test_a_token_without_its_listing_is_refused() -> None:
     with pytest.raises(ContinuationOfAnotherListingError):
         redeem(wrapped({"cosmos": COSMOS_TOKEN}), listing=LISTING)
+
+
+@pytest.mark.parametrize("inner", ["a\r\nb", "\x00", "a\x7fb", "tab\there", "é", "\u2028"])
+def test_a_forged_inner_token_that_cannot_be_a_header_is_refused(inner: str) -> None:
+    forged = issue(inner, listing=LISTING)  # bound to the right listing, as a client can forge
+    with pytest.raises(InvalidContinuationError):
+        redeem(forged, listing=LISTING)

@@ -81,3 +81,18 @@ def test_every_client_writes_items_as_utf8_not_escapes() -> None:
         return flags
 
     assert asyncio.run(build()) == [True, True]
+
+
+def test_throttling_is_waited_out_for_under_a_third_of_the_http_timeout() -> None:
+    async def build() -> list[tuple[int, int]]:
+        settings = cosmos.get_settings().model_copy(update={"http_timeout_seconds": 10.0})
+        clients = [
+            cosmos._build_client(settings),
+            cosmos._build_client(settings, retry_throttling=False),
+        ]
+        options = [c.client_connection.connection_policy.RetryOptions for c in clients]
+        for client in clients:
+            await client.close()
+        return [(o.MaxRetryAttemptCount, o.MaxWaitTimeInSeconds) for o in options]
+
+    assert asyncio.run(build()) == [(9, 3), (0, 30)]

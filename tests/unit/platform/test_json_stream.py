@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -121,3 +122,42 @@ def test_ndjson_lines_are_read_exactly_whatever_the_chunk_boundaries(chunk_bytes
 def test_two_values_on_one_ndjson_line_are_refused() -> None:
     with pytest.raises(JsonInputError, match="Line 2"):
         list(ndjson_records(b'{"a": 1}\n{"a": 1} {"b": 2}\n'))
+
+
+NOT_JSON_SPACE = ("\u00a0", "\u2028", "\u3000", "\x85", "\x0b", "\x0c")
+
+
+def _read_within_seconds(read: object, body: bytes, seconds: float = 5.0) -> BaseException | None:
+    """What reading `body` raised, from a thread given `seconds` (a reader that loops forever
+    fails the test instead of hanging the suite)."""
+    raised: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            list(read(body))  # type: ignore[operator]
+            raised.append(None)
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            raised.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert raised, "the reader did not return"
+    return raised[0]
+
+
+@pytest.mark.parametrize("space", NOT_JSON_SPACE)
+@pytest.mark.parametrize("chunk_bytes", [1, 3, 64 * 1024])
+def test_white_space_json_does_not_allow_is_refused_not_looped_on(
+    space: str, chunk_bytes: int
+) -> None:
+    lines = f'{{"a":1}}\n{space}{{"a":2}}\n'.encode()
+    error = _read_within_seconds(lambda b: ndjson_records(b, chunk_bytes=chunk_bytes), lines)
+    assert isinstance(error, JsonInputError) and "Line 2" in str(error)
+    items = f'[{{"a":1}},{space}{{"a":2}}]'.encode()
+    error = _read_within_seconds(lambda b: array_records(b, chunk_bytes=chunk_bytes), items)
+    assert isinstance(error, JsonInputError) and "Record 1" in str(error)
+    error = _read_within_seconds(
+        lambda b: ndjson_records(b, chunk_bytes=chunk_bytes), space.encode()
+    )
+    assert isinstance(error, JsonInputError)
