@@ -88,6 +88,15 @@ def problem_response(error: ServiceError, *, instance: str) -> func.HttpResponse
 
 
 def read_body(req: func.HttpRequest, *, limit: int = MAX_JSON_BODY_BYTES) -> bytes:
+    """The body as sent: 415 when it is content-coded (gzip, br ...), which no route decodes
+    (RFC 9110 15.5.16: answered with the codings accepted); 413 over `limit` bytes."""
+    coding = (req.headers.get("content-encoding") or "").strip().lower()
+    if coding not in ("", "identity"):
+        refused = UnsupportedMediaTypeError(
+            "The body must be sent without a content coding; compressed bodies are not accepted."
+        )
+        refused.headers["Accept-Encoding"] = "identity"
+        raise refused
     body = req.get_body() or b""
     if len(body) > limit:
         raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")

@@ -156,12 +156,31 @@ async def _begin(key: str | None, body: bytes, sent_type: str) -> progress.Begun
         ) from None
 
 
+def _is_the_body_s_fault(error: BaseException) -> bool:
+    """A 4xx: sending the same body again can only fail the same way."""
+    return isinstance(error, ServiceError) and 400 <= error.status < 500
+
+
 def _failure_reason(error: BaseException) -> str:
     if isinstance(error, (asyncio.CancelledError, TimeoutError)):
         cause = "The request ended before every part was enqueued"
     else:
         cause = f"Enqueuing the parts failed: {to_service_error(error).detail}"
-    return f"{cause.rstrip('.')}. Send it again with the same {IDEMPOTENCY_HEADER}."
+    if _is_the_body_s_fault(error):
+        advice = f"Correct the body and send it with a new {IDEMPOTENCY_HEADER}"
+    else:
+        advice = f"Send it again with the same {IDEMPOTENCY_HEADER}"
+    return f"{cause.rstrip('.')}. {advice}."
+
+
+async def _forget(import_id: str) -> None:
+    """Remove an import that nothing was enqueued for; should that fail, it stays pending,
+    invisible (404) and harmless."""
+    try:
+        async with asyncio.timeout(FAILURE_RECORDING_SECONDS):
+            await progress.forget_import(import_id=import_id)
+    except Exception as failure:  # noqa: BLE001 - the request's own error is the one to answer
+        logger.warning("Import %s could not be forgotten (%s)", import_id, type(failure).__name__)
 
 
 async def _record_failure(import_id: str, error: BaseException) -> None:
@@ -217,6 +236,13 @@ async def start(req: func.HttpRequest) -> ImportProgress:
     try:
         async with asyncio.timeout(seconds):
             opened = await _enqueue_and_open(import_id, body, sent_type)
+    except intake.IntakeFailed as failed:
+        if failed.parts_sent == 0 and _is_the_body_s_fault(failed.error):
+            # Nothing reached the queue: the import never began, and its key stays free.
+            await _forget(import_id)
+            raise to_service_error(failed.error) from None
+        await _record_failure(import_id, failed.error)
+        raise _naming(import_id, to_service_error(failed.error)) from failed.error
     except BaseException as error:
         await _record_failure(import_id, error)
         if isinstance(error, TimeoutError):

@@ -111,7 +111,8 @@ def strip_system_properties(data: dict[str, Any]) -> dict[str, Any]:
 class ProductFields(BaseModel):
     """The fields every product has, validated; unknown fields pass through untouched."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    # By the JSON names only: `category_id` is an unknown field, not `categoryId` under another name
+    model_config = ConfigDict(alias_generator=to_camel, extra="allow")
 
     category_id: CategoryId
     name: Name

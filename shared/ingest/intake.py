@@ -45,6 +45,16 @@ class Intake:
         return sum(len(entries) for entries in self.superseded.values())
 
 
+class IntakeFailed(Exception):
+    """The intake's first failure (`error`), and whether any part had gone to the queue by
+    then: a body refused before its first part leaves nothing behind."""
+
+    def __init__(self, error: Exception, *, parts_sent: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.parts_sent = parts_sent
+
+
 class _PartSender:
     """Sends parts with bounded concurrency; the first failed send fails the whole intake."""
 
@@ -52,9 +62,11 @@ class _PartSender:
         self._queue = queue
         self._sends = sends
         self._slots = asyncio.Semaphore(SEND_CONCURRENCY)
+        self.started = 0  # parts whose send began
 
     async def send(self, text: str) -> None:
         await self._slots.acquire()
+        self.started += 1
         self._sends.create_task(self._send(text))
 
     async def _send(self, text: str) -> None:
@@ -127,8 +139,10 @@ async def _pack_and_send(
 
 
 async def enqueue_parts(*, import_id: str, body: bytes, media_type: str, queue: str) -> Intake:
-    """Send every part of the body to `queue`. Raises the first failure (a body that cannot be
-    read, a record too large, a send that failed); parts sent before it stay on the queue."""
+    """Send every part of the body to `queue`. The first failure (a body that cannot be read,
+    a record too large, a send that failed) raises `IntakeFailed`; parts sent before it stay
+    on the queue."""
+    sender: _PartSender | None = None
     try:
         async with asyncio.TaskGroup() as sends:
             sender = _PartSender(queue, sends)
@@ -137,4 +151,5 @@ async def enqueue_parts(*, import_id: str, body: bytes, media_type: str, queue: 
             )
     except ExceptionGroup as failures:
         first = failures.exceptions[0]
-        raise first from first.__cause__
+        sent = sender.started if sender else 0
+        raise IntakeFailed(first, parts_sent=sent) from first.__cause__

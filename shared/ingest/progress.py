@@ -229,6 +229,15 @@ async def fail_import(*, import_id: str, reason: str) -> None:
     await _set(import_id, state=ImportState.FAILED, reason=reason, updatedAt=_now())
 
 
+async def forget_import(*, import_id: str) -> None:
+    """Remove a pending import for which nothing was enqueued, as if it had never begun."""
+    container = await imports_container()
+    try:
+        await container.delete_item(item=SUMMARY_ID, partition_key=import_id)
+    except CosmosResourceNotFoundError:
+        pass
+
+
 async def read_progress(*, import_id: str) -> ImportProgress:
     container = await imports_container()
     summary = await container.read_item(item=SUMMARY_ID, partition_key=import_id)

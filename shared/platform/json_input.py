@@ -69,17 +69,34 @@ MARKING_DECODER: Final = json.JSONDecoder(
 )
 
 
+class DuplicateMemberError(JsonInputError):
+    def __init__(self) -> None:
+        super().__init__("An object names the same member twice; names must be unique.")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose member names are unique (RFC 8259 says they should be, I-JSON that they
+    must): with `{"id": "a", "id": "b"}` a proxy reading the first and the app the last would
+    disagree about what was sent."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise DuplicateMemberError()
+    return members
+
+
 class _StrictDecoder(json.JSONDecoder):
-    """Refuses a number that Cosmos DB would not store as sent, naming where it is. The rules
-    see only the number, so a refused one is found by reading the value again, marking. Text
-    cut short (a stream's buffer) fails that reading as it fails any other, so a reader that
-    reads on when a value is incomplete still does."""
+    """Refuses a number that Cosmos DB would not store as sent, naming where it is, and an
+    object that names a member twice. The number rules see only the number, so a refused one
+    is found by reading the value again, marking. Text cut short (a stream's buffer) fails
+    that reading as it fails any other, so a reader that reads on when a value is incomplete
+    still does."""
 
     def __init__(self) -> None:
         super().__init__(
             parse_constant=json_numbers.refuse_constant,
             parse_float=json_numbers.strict_float,
             parse_int=json_numbers.strict_int,
+            object_pairs_hook=_unique_members,
         )
 
     def raw_decode(self, s: str, idx: int = 0) -> tuple[Any, int]:

@@ -3,6 +3,7 @@ that import nothing twice, one version per product, parts that cannot lie about 
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -247,3 +248,42 @@ def test_a_pending_or_unknown_import_id_is_404_and_a_bad_key_400(api: Api) -> No
     assert api.get(f"/imports/{uuid.uuid4()}").status_code == 404
     bad = api.post("/imports", json=[{}], headers={"Idempotency-Key": "k" * 256})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\n\n", b'{"categoryId":"c","name":"n","price":1e400}\n', b"{not json}\n"],
+    ids=["empty", "blank-lines", "refused-number", "malformed"],
+)
+def test_a_body_refused_before_any_part_is_sent_leaves_no_import_and_frees_its_key(
+    api: Api, body: bytes
+) -> None:
+    key = unique("key")
+    refused = api.post("/imports", data=body, headers={**NDJSON, "Idempotency-Key": key})
+    assert refused.status_code == 400, refused.text
+    assert "importId" not in refused.json()
+    fixed = api.post("/imports", json=catalog(3, categories=1), headers={"Idempotency-Key": key})
+    assert fixed.status_code == 202, fixed.text
+    assert finished(api, fixed.json()["importId"])["written"] == 3
+
+
+def test_a_body_refused_after_parts_were_sent_fails_its_import_saying_to_correct_it(
+    api: Api,
+) -> None:
+    body = ndjson(catalog(40_000, categories=50)) + b"\n{not json}\n"
+    response = api.post("/imports", data=body, headers=NDJSON)
+    assert response.status_code == 400, response.text
+    assert "Line 40001" in response.json()["detail"]
+    progress = api.get(f"/imports/{response.json()['importId']}").json()
+    assert progress["state"] == "failed" and progress["written"] == 0
+    assert "correct the body and send it with a new idempotency-key" in progress["reason"].lower()
+
+
+def test_a_compressed_body_is_415_naming_the_coding_accepted(api: Api) -> None:
+    body = gzip.compress(json.dumps(catalog(3, categories=1)).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    response = api.post("/imports", data=body, headers=headers)
+    assert response.status_code == 415 and response.headers["Accept-Encoding"] == "identity"
+    assert "importId" not in response.json()
+    response = api.post("/products", data=b"{}", headers={**headers, "Content-Encoding": "br"})
+    assert response.status_code == 415

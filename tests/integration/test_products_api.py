@@ -98,6 +98,13 @@ def test_create_of_a_product_over_2_mb_returns_413(api: Api) -> None:
     assert_problem(response, 413)
 
 
+def test_create_with_a_member_named_twice_is_refused(api: Api) -> None:
+    body = '{"categoryId":"c3","name":"n","price":1,"id":"dup","id":"dup2"}'
+    response = api.post("/products", data=body, headers={"content-type": "application/json"})
+    assert "same member twice" in assert_problem(response, 400)["detail"]
+    assert_problem(api.get("/products/c3/dup2"), 404)
+
+
 def test_create_with_a_body_over_the_json_body_limit_returns_413(api: Api) -> None:
     body = b"{" + b" " * MAX_JSON_BODY_BYTES + b"}"
     response = api.post("/products", data=body, headers={"content-type": "application/json"})

@@ -20,9 +20,12 @@ def test_python_names_map_to_json_names() -> None:
     assert "category_id" not in product.to_item()
 
 
-def test_python_names_are_accepted_on_input() -> None:
-    product = ProductCreate(category_id="bikes", name="Saddle", price=1)
-    assert product.to_item()["categoryId"] == "bikes"
+def test_python_names_are_not_another_spelling_of_the_json_names() -> None:
+    with pytest.raises(ValidationError, match="categoryId"):
+        ProductCreate.model_validate({"category_id": "bikes", "name": "Saddle", "price": 1})
+    both = {"categoryId": "bikes", "category_id": "cars", "name": "Saddle", "price": 1}
+    item = ProductCreate.model_validate(both).to_item()
+    assert item["categoryId"] == "bikes" and item["category_id"] == "cars"  # an unknown field
 
 
 def test_id_is_generated_when_absent() -> None:

@@ -110,16 +110,20 @@ def test_the_event_loop_keeps_serving_others_while_a_large_body_is_read(
 def test_the_first_failed_send_fails_the_intake_as_503_naming_the_queue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with pytest.raises(ServiceUnavailableError, match="ingestion queue") as raised:
+    with pytest.raises(intake.IntakeFailed) as raised:
         take_in(json.dumps(catalog(5000, categories=3)).encode(), FakeQueue(fail_at=2), monkeypatch)
+    assert isinstance(raised.value.error, ServiceUnavailableError)
+    assert "ingestion queue" in raised.value.error.detail
     assert isinstance(raised.value.__cause__, ConnectionError)
+    assert raised.value.parts_sent >= 2
 
 
 def test_an_import_without_records_is_a_bad_request(monkeypatch: pytest.MonkeyPatch) -> None:
     queue = FakeQueue()
-    with pytest.raises(BadRequestError, match="no records"):
+    with pytest.raises(intake.IntakeFailed) as raised:
         take_in(b" [ ] ", queue, monkeypatch)
-    assert queue.messages == []
+    assert isinstance(raised.value.error, BadRequestError) and "no records" in str(raised.value)
+    assert queue.messages == [] and raised.value.parts_sent == 0
 
 
 def test_duplicates_are_found_across_parts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,6 +139,8 @@ def test_a_body_of_more_records_than_a_request_may_hold_is_413(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(intake, "MAX_IMPORT_RECORDS", 1000)
-    with pytest.raises(PayloadTooLargeError, match="at most 1,000 records"):
+    with pytest.raises(intake.IntakeFailed) as raised:
         take_in(b"[" + b",".join([b"{}"] * 1001) + b"]", FakeQueue(), monkeypatch)
+    assert isinstance(raised.value.error, PayloadTooLargeError)
+    assert "at most 1,000 records" in str(raised.value)
     take_in(b"[" + b",".join([b"{}"] * 1000) + b"]", FakeQueue(), monkeypatch)

@@ -106,3 +106,17 @@ def test_errors_never_quote_the_input(text: bytes) -> None:
     with pytest.raises(JsonInputError) as raised:
         loads(text)
     assert "secret" not in str(raised.value) and "\\xff" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b'{"id":"a","id":"b"}', b'[{"a":1},{"b":{"c":1,"c":1}}]', b'{"a":1,"b":2,"a":3}'],
+)
+def test_an_object_naming_a_member_twice_is_refused_at_any_depth(text: bytes) -> None:
+    with pytest.raises(JsonInputError, match="same member twice"):
+        loads(text)
+
+
+def test_objects_with_unique_names_keep_their_members_in_order() -> None:
+    assert list(loads(b'{"b":1,"a":{"x":[],"y":{}},"c":null}')) == ["b", "a", "c"]
+    assert loads(b'[{"a":1},{"a":2}]') == [{"a": 1}, {"a": 2}]
