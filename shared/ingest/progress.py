@@ -15,6 +15,7 @@ sending the same request again (same idempotency key) runs it again under the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -232,10 +233,8 @@ async def fail_import(*, import_id: str, reason: str) -> None:
 async def forget_import(*, import_id: str) -> None:
     """Remove a pending import for which nothing was enqueued, as if it had never begun."""
     container = await imports_container()
-    try:
+    with contextlib.suppress(CosmosResourceNotFoundError):
         await container.delete_item(item=SUMMARY_ID, partition_key=import_id)
-    except CosmosResourceNotFoundError:
-        pass
 
 
 async def read_progress(*, import_id: str) -> ImportProgress:
