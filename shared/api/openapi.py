@@ -69,6 +69,7 @@ class Route:
     ok_headers: tuple[str, ...] = ()
     anonymous: bool = False  # no function key needed, in Azure either
     ok_media: tuple[str, ...] = (JSON_MEDIA_TYPE,)
+    uses_cosmos: bool = True  # False: no request charge, none of Cosmos DB's errors
 
 
 PRODUCT = "/products/{categoryId}/{id}"
@@ -110,13 +111,13 @@ ROUTES = (
     Route(name="health", method="get", path="/health", summary="Whether Cosmos DB answers",
           ok=200, ok_schema="Health", anonymous=True),
     Route(name="openapi", method="get", path="/openapi.json", summary="This document", ok=200,
-          anonymous=True),
+          anonymous=True, uses_cosmos=False),
     Route(name="api_page", method="get", path="/docs",
           summary="This document as an interactive page (Swagger UI)", ok=200, anonymous=True,
-          ok_media=("text/html",)),
+          ok_media=("text/html",), uses_cosmos=False),
     Route(name="api_page_asset", method="get", path="/docs/{asset}",
           summary="A file of the interactive page", ok=200, params=("asset",), errors=(404,),
-          anonymous=True, ok_media=ASSET_MEDIA),
+          anonymous=True, ok_media=ASSET_MEDIA, uses_cosmos=False),
 )  # fmt: skip
 
 # Every route can answer these: bad input, throttling, Cosmos unreachable or refusing the app.
@@ -239,7 +240,8 @@ def _success(route: Route) -> dict[str, Any]:
         response["content"] = {JSON_MEDIA_TYPE: {"schema": {"type": "object"}}}
     elif route.ok_media != (JSON_MEDIA_TYPE,):
         response["content"] = {media: {} for media in route.ok_media}
-    headers = {name: _header(name) for name in (*route.ok_headers, "x-ms-request-charge")}
+    charge = ("x-ms-request-charge",) if route.uses_cosmos else ()
+    headers = {name: _header(name) for name in (*route.ok_headers, *charge)}
     response["headers"] = headers
     return response
 
@@ -257,7 +259,8 @@ def _links(route: Route) -> dict[str, Any]:
 
 
 def _operation(route: Route) -> dict[str, Any]:
-    errors = sorted({*COMMON_ERRORS, *route.errors, *(BODY_ERRORS if route.body else ())})
+    common = COMMON_ERRORS if route.uses_cosmos else ()
+    errors = sorted({*common, *route.errors, *(BODY_ERRORS if route.body else ())})
     responses: dict[str, Any] = {str(route.ok): _success(route)}
     if "If-None-Match" in route.params:
         responses["304"] = {"description": "Not modified", "headers": {"ETag": _header("ETag")}}
