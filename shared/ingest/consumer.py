@@ -93,8 +93,9 @@ def _validated(message: IngestMessage, message_id: str, index: int, raw: object)
 
 def _superseded(index: int, by_record: int, raw: object) -> Reject:
     reason = (
-        f"superseded by record {by_record} of the import, which has the same categoryId and id "
-        "(the last occurrence is written)"
+        f"superseded by record {by_record} of the import's body (counted from 0 in the whole "
+        "body, not in this part), which has the same categoryId and id (the last occurrence is "
+        "written)"
     )
     return Reject(index=index, status=409, reason=reason, record=raw)
 
