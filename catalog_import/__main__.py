@@ -17,13 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from catalog_import.api import CatalogApi
+from catalog_import.api import CatalogApi, StartedImport
 from catalog_import.bodies import API_LIMIT_BYTES, DEFAULT_REQUEST_BYTES, RequestBodies
 from catalog_import.display import PlainLines, ProgressView, RichBar, Silent
-from catalog_import.errors import CommandError, ImportFailedError
+from catalog_import.errors import ApiError, CommandError, ImportFailedError
 from catalog_import.grouping import DEFAULT_SPAN_BYTES, grouped_by_category
 from catalog_import.outcome import Outcome
-from catalog_import.records import read_records
+from catalog_import.records import file_line_of, read_records
 from catalog_import.watch import WatchLimits, watch
 
 PROG = "catalog-import"
@@ -165,7 +165,7 @@ def _upload(
             for body in RequestBodies(grouped, max_bytes=args.request_bytes):
                 if args.max_pending and len(started) >= args.max_pending:
                     wait_for(args.max_pending - 1)
-                started.append(api.start_import(body))
+                started.append(_start(api, body, path))
     except CommandError as error:
         if not started:
             raise
@@ -176,6 +176,22 @@ def _upload(
         ) from error
     if not started:
         raise ImportFailedError(f"{path} holds no records")
+
+
+def _start(api: CatalogApi, body: bytes, path: Path) -> StartedImport:
+    """Start an import of `body`; a refusal that names a line of the body names the line of
+    the file that record came from (records are regrouped, so the two differ)."""
+    try:
+        return api.start_import(body)
+    except ApiError as error:
+        lines = body.split(b"\n")
+        if error.line is None or error.line > len(lines):
+            raise
+        with path.open("rb") as stream:
+            line = file_line_of(stream, lines[error.line - 1])
+        if line is None:
+            raise
+        raise ApiError(f"{error} (the record at line {line} of {path})") from error
 
 
 def _first_rejects(api: CatalogApi, outcome: Outcome) -> list[dict[str, Any]]:

@@ -71,7 +71,7 @@ class CatalogApi:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             raise RetryableApiError(_refusal(method, path, response), retry_after=retry_after)
         if response.status_code >= 400:
-            raise ApiError(_refusal(method, path, response))
+            raise ApiError(_refusal(method, path, response), line=_line_named(response))
         return response
 
     def _retried(self, method: str, path: str, **options: Any) -> requests.Response:
@@ -107,13 +107,23 @@ def _lost(error: requests.ConnectionError) -> bool:
     return isinstance(cause, ProtocolError)
 
 
+def _problem(response: requests.Response) -> dict[str, Any]:
+    try:
+        problem = response.json()
+    except ValueError:
+        return {}
+    return problem if isinstance(problem, dict) else {}
+
+
+def _line_named(response: requests.Response) -> int | None:
+    """The line of the request's body a refusal names (`line` in the problem), if any."""
+    line = _problem(response).get("line")
+    return line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None
+
+
 def _refusal(method: str, path: str, response: requests.Response) -> str:
     """`METHOD path answered status reason: detail`, from a problem+json answer where there is
     one."""
-    try:
-        problem = response.json()
-        detail = problem.get("detail") if isinstance(problem, dict) else None
-    except ValueError:
-        detail = None
+    detail = _problem(response).get("detail")
     message = f"{method} {path} answered {response.status_code} {response.reason}"
     return f"{message}: {detail}" if detail else message

@@ -16,7 +16,12 @@ class RecordTooLargeError(CommandError, ValueError):
 
 
 class ApiError(CommandError):
-    """The API could not be reached or refused a request."""
+    """The API could not be reached or refused a request; `line` is the line of the request's
+    body that the API named as the cause, if it named one."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class RetryableApiError(ApiError):

@@ -49,6 +49,20 @@ def read_records(stream: BinaryIO, *, max_record_bytes: int | None = None) -> It
         yield from reader.records(head)
 
 
+def file_line_of(stream: BinaryIO, record: bytes) -> int | None:
+    """The line of the file where `record` (as `read_records` gave it) begins, found by reading
+    the file again; None if it is not there. For an error the API gave about a request, whose
+    records came from anywhere in the file."""
+    head, lines_before = _head(stream)
+    if not head:
+        return None
+    if head.lstrip(WHITESPACE_BYTES).startswith(b"["):
+        array = _ArrayReader(stream, head, lines_before=lines_before)
+        return next((array.record_line() for text in array.records(None) if text == record), None)
+    ndjson = _NdjsonReader(stream, lines_before=lines_before, max_record_bytes=None)
+    return next((ndjson.line for text in ndjson.records(head) if text == record), None)
+
+
 def _head(stream: BinaryIO) -> tuple[bytes, int]:
     """The file from the start of its first line that is not blank, without a byte order mark,
     and how many lines came before that one ("" at the end of a file without records)."""
@@ -150,6 +164,7 @@ class _ArrayReader:
         self.lines_dropped = lines_before  # line ends before the buffer
         self.column_dropped = 0  # characters of the buffer's first line before the buffer
         self.ended = False
+        self._record_start = 0  # in the buffer, of the record last read
         self._add(head)
 
     def _add(self, chunk: bytes) -> None:
@@ -186,6 +201,10 @@ class _ArrayReader:
         # a column counts from the line's last end, or from what was dropped of its start
         column = index - before.rfind("\n") if line_ends else self.column_dropped + index + 1
         return f"line {self.lines_dropped + line_ends + 1}, column {column}"
+
+    def record_line(self) -> int:
+        """The line the record last read begins on (valid until the next is read)."""
+        return self.lines_dropped + self.buffer.count("\n", 0, self._record_start) + 1
 
     def _fail(self, what: str, index: int | None = None) -> FileFormatError:
         return FileFormatError(
@@ -241,7 +260,7 @@ class _ArrayReader:
             self._more(read_size)
             read_size = min(2 * read_size, MAX_READ_SIZE)
         text = self.buffer[self.position : end]
-        self.position = end
+        self._record_start, self.position = self.position, end
         if "\n" in text or "\r" in text:
             # Spread over lines: put it on one. A JSON string cannot hold a raw line break, so
             # every one is white space between tokens; the record's characters and numbers stay

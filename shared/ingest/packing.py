@@ -26,7 +26,7 @@ from shared.ingest.messages import (
 from shared.ingest.supersession import ItemKey, item_key
 from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_input import JsonInputError
-from shared.platform.json_stream import JsonRecord, array_records, ndjson_records
+from shared.platform.json_stream import JsonRecord, RecordError, array_records, ndjson_records
 from shared.platform.limits import NDJSON_MEDIA_TYPE
 from shared.platform.utf8_json import compact_json
 
@@ -42,7 +42,11 @@ def import_records(body: bytes, media_type: str) -> Iterator[JsonRecord]:
         else:
             yield from array_records(body)
     except JsonInputError as error:
-        raise BadRequestError(f"The body cannot be read as an import. {error}") from None
+        line = error.line if isinstance(error, RecordError) else None
+        raise BadRequestError(
+            f"The body cannot be read as an import. {error}",
+            extensions={} if line is None else {"line": line},  # for the client to find it
+        ) from None
 
 
 def unescaped_text(record: JsonRecord) -> str:

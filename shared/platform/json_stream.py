@@ -39,23 +39,43 @@ class JsonRecord:
     text: str
 
 
-def _checked_depth(text: str, describe: Callable[[], str]) -> None:
+class RecordError(JsonInputError):
+    """A record that cannot be taken; `line` is its line in NDJSON (from 1), else None, for a
+    client that sent the body to find it in its own input."""
+
+    def __init__(self, message: str, *, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a record is, as an error names it."""
+
+    line: int | None
+    text: str
+
+
+def _checked_depth(text: str, where: Callable[[], _Where]) -> None:
     # Counting brackets (strings included) bounds the depth from above; most records end here.
     if text.count("[") + text.count("{") > MAX_DEPTH:
         try:
             check_depth(text.encode("utf-8", "surrogatepass"))
         except JsonInputError as error:
-            raise JsonInputError(f"{describe()}: {error}") from None
+            found = where()
+            raise RecordError(f"{found.text}: {error}", line=found.line) from None
 
 
-def _parse_failure(error: Exception, where: str) -> JsonInputError:
+def _parse_failure(error: Exception, where: _Where) -> RecordError:
     if isinstance(error, JsonInputError):
-        return JsonInputError(f"{where}: {error}")
-    if isinstance(error, RecursionError):
-        return JsonInputError(f"{where} nests arrays and objects more than {MAX_DEPTH} deep.")
-    if isinstance(error, UnicodeDecodeError):
-        return JsonInputError(f"{where} is not valid UTF-8.")
-    return JsonInputError(f"{where} is not valid JSON.")
+        message = f"{where.text}: {error}"
+    elif isinstance(error, RecursionError):
+        message = f"{where.text} nests arrays and objects more than {MAX_DEPTH} deep."
+    elif isinstance(error, UnicodeDecodeError):
+        message = f"{where.text} is not valid UTF-8."
+    else:
+        message = f"{where.text} is not valid JSON."
+    return RecordError(message, line=where.line)
 
 
 class _RollingText:
@@ -101,11 +121,12 @@ class _RollingText:
             if not self.more():
                 return None
 
-    def describe(self, lines: bool, index: int) -> str:
+    def describe(self, lines: bool, index: int) -> _Where:
         """Names the record at `pos` in an error message (only then: a line number costs)."""
         if lines:
-            return f"Line {self.lines_dropped + self.text.count(chr(10), 0, self.pos) + 1}"
-        return f"Record {index} (character {self.offset + self.pos})"
+            line = self.lines_dropped + self.text.count("\n", 0, self.pos) + 1
+            return _Where(line, f"Line {line}")
+        return _Where(None, f"Record {index} (character {self.offset + self.pos})")
 
     def record(self, after: re.Pattern[str], *, lines: bool, index: int) -> tuple[JsonRecord, str]:
         """The value at `pos` and the delimiter after it (`after` group 1: "" at the end of the

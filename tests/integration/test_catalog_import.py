@@ -119,6 +119,20 @@ def test_a_request_the_api_refuses_exits_1_with_one_line(stack: LocalStack, tmp_
     ]
 
 
+def test_a_record_the_api_refuses_is_named_by_its_line_in_the_file(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    products = catalog(6, categories=3)  # interleaved: the request regroups them by category
+    lines = [json.dumps(product) for product in products]
+    lines[3] = lines[3].replace(f'"price": {products[3]["price"]}', '"price": 1e400')
+    file = tmp_path / "p.ndjson"
+    file.write_text("\n".join(lines) + "\n")
+    run = run_import(str(file), "--api", stack.api_url)
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert "answered 400" in line and line.endswith(f"(the record at line 4 of {file})")
+
+
 def test_a_file_that_starts_with_a_byte_order_mark_is_imported_whole(
     stack: LocalStack, tmp_path: Path
 ) -> None:

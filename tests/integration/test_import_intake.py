@@ -273,7 +273,7 @@ def test_a_body_refused_after_parts_were_sent_fails_its_import_saying_to_correct
     body = ndjson(catalog(40_000, categories=50)) + b"\n{not json}\n"
     response = api.post("/imports", data=body, headers=NDJSON)
     assert response.status_code == 400, response.text
-    assert "Line 40001" in response.json()["detail"]
+    assert "Line 40001" in response.json()["detail"] and response.json()["line"] == 40001
     progress = api.get(f"/imports/{response.json()['importId']}").json()
     assert progress["state"] == "failed" and progress["written"] == 0
     assert "correct the body and send it with a new idempotency-key" in progress["reason"].lower()

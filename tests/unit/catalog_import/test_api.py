@@ -113,3 +113,14 @@ def test_an_unreachable_api_is_named_once_the_attempts_are_spent() -> None:
     assert str(raised.value) == (
         "cannot reach the API at http://127.0.0.1:9/api (gave up after 2 attempts)"
     )
+
+
+@pytest.mark.parametrize(("line", "named"), [(3, 3), (0, None), (True, None), ("3", None)])
+def test_a_refusal_naming_a_line_of_the_body_carries_it(
+    fake_api: FakeApi, line: object, named: int | None
+) -> None:
+    problem = {"status": 400, "detail": "Line 3: price: refused.", "line": line}
+    fake_api.on("POST", "/imports", Answer(status=400, body=problem))
+    with pytest.raises(ApiError) as raised:
+        CatalogApi(fake_api.url).start_import(BODY)
+    assert raised.value.line == named

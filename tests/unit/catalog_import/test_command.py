@@ -165,3 +165,22 @@ def test_progress_lines_begin_once_an_import_is_under_way(
     assert command.main([str(file), "--api", fake_api.url]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("written 10, rejected 0 of 10 (100.0%)")
+
+
+def test_a_request_refused_for_one_of_its_lines_names_that_record_s_line_in_the_file(
+    fake_api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "interleaved.ndjson"
+    lines = [
+        '{"id": "a1", "categoryId": "a", "name": "n", "price": 1}',
+        '{"id": "b1", "categoryId": "b", "name": "n", "price": 1e400}',
+        '{"id": "a2", "categoryId": "a", "name": "n", "price": 1}',
+        '{"id": "b2", "categoryId": "b", "name": "n", "price": 1}',
+    ]
+    file.write_text("\n".join(lines) + "\n")
+    # regrouped by category, the request is a1, a2, b1, b2: the API names its line 3
+    problem = {"status": 400, "detail": "Line 3: price: refused.", "line": 3}
+    fake_api.on("POST", "/imports", Answer(status=400, body=problem))
+    assert command.main([str(file), "--api", fake_api.url]) == 1
+    assert fake_api.sent_to("POST", "/imports")[0].body.split(b"\n")[2] == lines[1].encode()
+    assert f"(the record at line 2 of {file})" in capsys.readouterr().err

@@ -200,3 +200,17 @@ def test_a_line_longer_than_a_request_is_refused_with_its_line_number() -> None:
     data = b'{"id": 1}\n{"name": "' + b"x" * 200 + b'"}\n'
     with pytest.raises(RecordTooLargeError, match=r"^a record at line 2 is larger"):
         list(read_records(io.BytesIO(data), max_record_bytes=100))
+
+
+def test_a_record_s_line_in_the_file_is_found_again_in_ndjson() -> None:
+    data = b'\n{"a":1}\n\n  {"a":2}  \r\n{"a":3}\n'
+    assert records.file_line_of(io.BytesIO(data), b'{"a":2}') == 4
+    assert records.file_line_of(io.BytesIO(data), b'{"a":3}') == 5
+    assert records.file_line_of(io.BytesIO(data), b'{"a":4}') is None
+
+
+def test_a_record_s_line_in_the_file_is_found_again_in_an_array_spread_over_lines() -> None:
+    data = b'[\n  {"a": 1},\n  {\n    "a": 2\n  },\n  {"a": 3}\n]\n'
+    seen = read(data)
+    assert [records.file_line_of(io.BytesIO(data), record) for record in seen] == [2, 3, 6]
+    assert records.file_line_of(io.BytesIO(b"[]"), b'{"a":1}') is None

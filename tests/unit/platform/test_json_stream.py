@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from shared.platform.json_input import MAX_DEPTH, JsonInputError
-from shared.platform.json_stream import array_records, ndjson_records
+from shared.platform.json_stream import RecordError, array_records, ndjson_records
 
 ARRAY = (
     ' \n[ 1 , {"a": -4158241526951916, "e": 1.5e-3} , "x\\"y" ,'
@@ -161,3 +161,13 @@ def test_white_space_json_does_not_allow_is_refused_not_looped_on(
         lambda b: ndjson_records(b, chunk_bytes=chunk_bytes), space.encode()
     )
     assert isinstance(error, JsonInputError)
+
+
+def test_a_refused_ndjson_record_names_its_line_for_the_client_and_an_array_item_none() -> None:
+    lines = b'{"a":1}\n\n{"a":2}\n{"a":1e400}\n'
+    with pytest.raises(RecordError) as raised:
+        list(ndjson_records(lines, chunk_bytes=3))
+    assert raised.value.line == 4 and str(raised.value).startswith("Line 4")
+    with pytest.raises(RecordError) as raised:
+        list(array_records(b'[{"a":1}, {"a":1e400}]'))
+    assert raised.value.line is None and str(raised.value).startswith("Record 1")
