@@ -68,6 +68,8 @@ class WriteReport:
 def settle_superseded(outcomes: Sequence[Outcome], superseded: dict[int, int]) -> list[Outcome]:
     """Outcomes for records replaced by a later one with the same id: each shares the fate of
     the record that replaced it."""
+    if not superseded:  # the usual case: no index of every outcome needed
+        return []
     final = {outcome.index: outcome for outcome in outcomes}
     settled = []
     for index, winner in superseded.items():
