@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared.platform import conventions, cosmos, metrics, telemetry
+from shared.platform import charges, conventions, cosmos, metrics, telemetry
 from shared.platform.charges import RequestCharge
 from shared.platform.errors import (
     BadRequestError,
@@ -25,6 +25,7 @@ from shared.platform.errors import (
     ServiceError,
     ServiceUnavailableError,
     StoreMissingError,
+    TooManyRequestsError,
     UnsupportedMediaTypeError,
     to_service_error,
 )
@@ -148,15 +149,25 @@ async def _answer(handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
     except Exception as error:  # noqa: BLE001 - the edge: every error becomes a response
         if deadline.expired():
             metrics.count_timeout()
-            problem: ServiceError = ServiceUnavailableError(
-                f"No answer within {seconds:g} s; retry later."
-            )
+            problem: ServiceError = _out_of_time(seconds)
         else:
             metrics.count_if_timeout(error)
             problem = to_service_error(error)
         if isinstance(problem, StoreMissingError):
             cosmos.discard_clients()
         return problem_response(problem, instance=_path_of(req))
+
+
+def _out_of_time(seconds: float) -> ServiceError:
+    """A handler cancelled at the deadline: 429 if Cosmos DB was throttling it until then (the
+    SDK retries a query's 429s in two layers, which can outlast any budget), else 503."""
+    retry_after = charges.throttled_for()
+    if retry_after is not None:
+        return TooManyRequestsError(
+            f"Cosmos DB throttled the request for {seconds:g} s; retry later.",
+            retry_after=retry_after,
+        )
+    return ServiceUnavailableError(f"No answer within {seconds:g} s; retry later.")
 
 
 # The methods each route serves, over every function registered on it: what OPTIONS answers.

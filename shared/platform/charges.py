@@ -18,12 +18,19 @@ class RequestCharge:
         self.total = 0.0
         self.touched_cosmos = False
         self.parent = parent
+        # The retry-after (seconds) of the last response, when that was a 429; else None.
+        self.throttled_for: float | None = None
 
     def add(self, charge: float) -> None:
         self.total += charge
         self.touched_cosmos = True
         if self.parent is not None:
             self.parent.add(charge)
+
+    def note_throttling(self, retry_after: float | None) -> None:
+        self.throttled_for = retry_after
+        if self.parent is not None:
+            self.parent.note_throttling(retry_after)
 
 
 _current: ContextVar[RequestCharge | None] = ContextVar("request_charge", default=None)
@@ -45,6 +52,20 @@ class metered:  # lower case: used as a function, `with metered() as meter`
 
     def __exit__(self, *_: object) -> None:
         _current.reset(self._token)
+
+
+def note_throttling(retry_after: float | None) -> None:
+    """Whether the response just received was a 429 (its retry-after in seconds) or not
+    (None): an invocation out of time while the SDK waits out 429s was throttled, not hung."""
+    meter = _current.get()
+    if meter is not None:
+        meter.note_throttling(retry_after)
+
+
+def throttled_for() -> float | None:
+    """The retry-after of the current meter's last response, if that was a 429."""
+    meter = _current.get()
+    return meter.throttled_for if meter is not None else None
 
 
 def add_charge(charge: float) -> None:

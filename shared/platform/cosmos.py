@@ -21,8 +21,8 @@ from azure.cosmos.aio import ContainerProxy, CosmosClient, DatabaseProxy
 from azure.cosmos.documents import ConnectionPolicy
 
 from shared.platform import metrics, telemetry
-from shared.platform.charges import add_charge
-from shared.platform.errors import request_charge_of
+from shared.platform.charges import add_charge, note_throttling
+from shared.platform.errors import THROTTLED_STATUS, request_charge_of, retry_after_of
 from shared.platform.http_transport import sdk_transport
 from shared.platform.loop_scoped import LoopScoped
 from shared.platform.settings import Settings, get_settings
@@ -72,7 +72,7 @@ def _credential(settings: Settings) -> str | AsyncTokenCredential:
 # Of HTTP_TIMEOUT_SECONDS, how long the SDK may wait out 429s before a request gives up. Its
 # default (30 s) outlasts the HTTP edge's budget, which would turn throttling into a 503 with no
 # retry-after from Cosmos DB; giving up sooner answers 429 with Cosmos DB's own retry-after.
-THROTTLE_WAIT_SHARE = 0.3
+THROTTLE_WAIT_SHARE = 0.1
 
 
 def connection_policy(
@@ -96,6 +96,8 @@ def _on_response(response: PipelineResponse[Any, Any]) -> None:
     headers = response.http_response.headers
     charge = request_charge_of(headers)
     add_charge(charge)
+    status = response.http_response.status_code
+    note_throttling(retry_after_of(headers) if status == THROTTLED_STATUS else None)
     telemetry.add_charge_to_current_span(charge)
     request = response.http_request
     metrics.record_cosmos_response(

@@ -192,10 +192,11 @@ _COSMOS_DETAIL = {
 
 def cosmos_retry_after(error: BaseException) -> float:
     """Seconds Cosmos asked the client to wait, from x-ms-retry-after-ms."""
-    return _retry_after(getattr(error, "headers", None))
+    return retry_after_of(getattr(error, "headers", None))
 
 
-def _retry_after(headers: Mapping[str, str] | None) -> float:
+def retry_after_of(headers: Mapping[str, str] | None) -> float:
+    """Seconds a Cosmos DB response asks to wait (x-ms-retry-after-ms), or the default."""
     headers = headers or {}
     raw = headers.get("x-ms-retry-after-ms") or headers.get("retry-after-ms")
     try:
@@ -228,7 +229,7 @@ def for_cosmos_status(status: int, headers: Mapping[str, str] | None = None) -> 
         translated = _COSMOS_CLIENT_ERRORS[status](_COSMOS_DETAIL[status])
     elif failure is CosmosFailure.THROTTLED:
         translated = TooManyRequestsError(
-            "Cosmos DB is throttling requests; retry later.", retry_after=_retry_after(headers)
+            "Cosmos DB is throttling requests; retry later.", retry_after=retry_after_of(headers)
         )
     elif failure is CosmosFailure.TRANSIENT:
         translated = ServiceUnavailableError("Cosmos DB is temporarily unavailable; retry later.")

@@ -416,6 +416,18 @@ def test_sustained_throttling_is_429_with_cosmos_retry_after_within_the_http_tim
     assert response.headers["Retry-After"] == "2"  # Cosmos DB's 1.5 s, rounded up
 
 
+def test_a_listing_throttled_until_the_http_timeout_is_429_not_503(
+    api: Api, emulator: Emulator
+) -> None:
+    created = create(api)
+    emulator.inject_faults(rate=1.0, statuses=[429], retryAfterMs=100)
+    started = time.monotonic()
+    response = api.get(f"/categories/{created['categoryId']}/products")
+    assert time.monotonic() - started < 12
+    assert_problem(response, 429)  # the SDK retries a query's 429s in two layers
+    assert response.headers["Retry-After"] == "1"
+
+
 def test_unavailable_cosmos_returns_503_with_retry_after(api: Api, emulator: Emulator) -> None:
     created = create(api)
     emulator.inject_faults(rate=1.0, statuses=[503])

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from shared.api.http import http_endpoint, json_response, problem_response, read_json
 from shared.catalog.models import ProductCreate
-from shared.platform.charges import add_charge
+from shared.platform.charges import add_charge, note_throttling
 from shared.platform.errors import (
     BadRequestError,
     PayloadTooLargeError,
@@ -166,3 +166,28 @@ def test_the_worker_is_asked_for_the_context_and_its_invocation_id_is_on_the_spa
     asyncio.run(endpoint(http_request("GET"), context=context))
     span = captured.span("GET /api/products/{categoryId}/{id}")
     assert span.attributes["faas.invocation_id"] == "5f0b1c7e-invocation"
+
+
+@pytest.fixture
+def short_http_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.api import http
+    from shared.platform.settings import get_settings
+
+    settings = get_settings().model_copy(update={"http_timeout_seconds": 0.2})
+    monkeypatch.setattr(http, "get_settings", lambda: settings)
+
+
+@pytest.mark.usefixtures("short_http_timeout")
+@pytest.mark.parametrize(("last", "status"), [(1.5, 429), (None, 503)])
+def test_out_of_time_is_429_while_cosmos_throttles_and_503_otherwise(
+    last: float | None, status: int
+) -> None:
+    async def list_products(req: func.HttpRequest) -> func.HttpResponse:
+        note_throttling(2.0)
+        note_throttling(last)  # the last response decides: throttled or not
+        await asyncio.sleep(10)
+        raise AssertionError("cancelled at the deadline")
+
+    response = served(list_products, http_request("GET"))
+    assert response.status_code == status
+    assert response.headers["Retry-After"] == ("2" if status == 429 else "1")
