@@ -37,6 +37,7 @@ def record(
 
 
 PRODUCT_NAMES = ("saddle", "helmet", "chain", "pedal", "bell")
+IMPORT_ID = "0b9e8c1a-4f2d-4c3b-9a7e-5d6f1e2a3b4c"  # an import's id, as the API issues them
 
 
 def catalog(

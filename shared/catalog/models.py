@@ -73,7 +73,9 @@ ProductId = Annotated[
     AfterValidator(_addressable),
 ]
 CategoryId = ProductId
-Name = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
+# Not blank. The validator's \s (Rust's, Unicode White_Space) leaves out U+001C..U+001F, which
+# Python's (the document's checkers) counts as space: both are named, so the two agree.
+Name = Annotated[StrictStr, Field(min_length=1, pattern=r"[^\s\x1c-\x1f]")]
 Price = Annotated[float, Field(ge=0, le=MAX_SAFE_INTEGER, allow_inf_nan=False, strict=True)]
 Tag = StrictStr
 Tags = list[Tag]

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from shared.platform.json_input import MAX_DEPTH, JsonInputError, RefusedNumberError, loads
+from shared.platform.json_input import (
+    MAX_DEPTH,
+    DuplicateMemberError,
+    JsonInputError,
+    RefusedNumberError,
+    loads,
+)
 
 # A queue message is at most 64 KiB; base64 makes 4 bytes of 3, so the JSON must stay under 48 KiB.
 MAX_MESSAGE_JSON_BYTES = 48 * 1024 - 512  # headroom for the envelope
@@ -33,6 +40,7 @@ DEFLATED_PRODUCTS = "productsZlib"
 # What a deflated part may expand to: its products array's JSON, and its records.
 MAX_PART_JSON_BYTES = 1024 * 1024
 MAX_PART_RECORDS = 10_000
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class MalformedMessage(ValueError):
@@ -63,6 +71,8 @@ def _inflated(encoded: object) -> tuple[Any, bool]:
         raise MalformedMessage(
             f"{DEFLATED_PRODUCTS} is cut short or expands beyond {MAX_PART_JSON_BYTES:,} bytes"
         )
+    if inflater.unused_data:
+        raise MalformedMessage(f"{DEFLATED_PRODUCTS} holds data after its zlib stream")
     try:
         return _parsed(data, max_depth=MAX_DEPTH + 1)
     except JsonInputError as error:
@@ -79,8 +89,9 @@ def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
             raise MalformedMessage(f"a deflated part holds at most {MAX_PART_RECORDS:,} records")
     if not isinstance(products, list):
         raise MalformedMessage("products must be a JSON array")
-    if import_id is not None and (not isinstance(import_id, str) or not import_id):
-        raise MalformedMessage("importId must be a non-empty string")
+    if import_id is not None and not (isinstance(import_id, str) and _UUID.fullmatch(import_id)):
+        # what the API issues; anything else would reach the logs and a partition key as sent
+        raise MalformedMessage("importId must be an import's id (a UUID)")
     if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 0):
         raise MalformedMessage("part must be a non-negative integer")
     return IngestMessage(
@@ -92,15 +103,15 @@ def _parsed(body: bytes, *, max_depth: int = MAX_MESSAGE_DEPTH) -> tuple[Any, bo
     """The message's JSON, and whether it was read marking refused numbers (it holds one)."""
     try:
         return loads(body, max_depth=max_depth), False
-    except RefusedNumberError:
+    except (RefusedNumberError, DuplicateMemberError):
         return loads(body, max_depth=max_depth, mark_refused_numbers=True), True
 
 
 def parse_message(body: bytes) -> IngestMessage:
     """The message's records. Numbers Cosmos DB would not store as sent (NaN, an integer beyond
-    2^53 - 1, ...) are marked rather than refused, so that only the records holding them are
-    rejected. Read strictly first: a message without any such number, the usual one, needs no
-    search for marks."""
+    2^53 - 1, ...) and objects naming a member twice are marked rather than refused, so that
+    only the records holding them are rejected. Read strictly first: a message without any
+    such value, the usual one, needs no search for marks."""
     try:
         data, marked = _parsed(body)
     except JsonInputError as error:

@@ -66,12 +66,13 @@ MARKING_DECODER: Final = json.JSONDecoder(
     parse_constant=json_numbers.marked_constant,
     parse_float=json_numbers.marked_float,
     parse_int=json_numbers.marked_int,
+    object_pairs_hook=json_numbers.marked_members,
 )
 
 
 class DuplicateMemberError(JsonInputError):
     def __init__(self) -> None:
-        super().__init__("An object names the same member twice; names must be unique.")
+        super().__init__(f"{json_numbers.DUPLICATE_MEMBER.capitalize()}.")
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -138,9 +139,9 @@ def _decoded(decode: Callable[[], Any]) -> Any:
 def loads(
     data: bytes | str, *, max_depth: int = MAX_DEPTH, mark_refused_numbers: bool = False
 ) -> Any:
-    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8 and numbers Cosmos DB
-    would not store as sent (or, with `mark_refused_numbers`, putting a
-    `json_numbers.RefusedNumber` where each was: `json_numbers.first_refused` finds them)."""
+    """Parse `data`, refusing nesting beyond `max_depth`, invalid UTF-8, numbers Cosmos DB
+    would not store as sent and objects naming a member twice (or, with
+    `mark_refused_numbers`, marking them: `json_numbers.first_refused` finds the marks)."""
     text = _text(data, max_depth)
     decoder = MARKING_DECODER if mark_refused_numbers else STRICT_DECODER
     return _decoded(lambda: decoder.decode(text))

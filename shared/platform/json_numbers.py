@@ -16,7 +16,9 @@ the OpenAPI document can state it: every number there has these bounds.
 
 The parser calls these rules once per number (`parse_int`, `parse_float`, `parse_constant`);
 what breaks one either stops the parse or, where a caller wants to refuse only the record that
-holds it, is marked with a `RefusedNumber`, which `first_refused` finds with its place.
+holds it, is marked with a `RefusedNumber`, which `first_refused` finds with its place. An
+object that names a member twice is marked likewise (`DuplicatedMembers`), so that a message's
+other records are still taken.
 """
 
 from __future__ import annotations
@@ -92,6 +94,20 @@ def refuse_constant(_: str) -> Any:
     raise NumberRefused(NOT_A_NUMBER)
 
 
+class DuplicatedMembers(dict[str, Any]):
+    """Stands for an object that named a member twice (the last value of each name kept), for
+    callers that refuse only the record holding it."""
+
+
+DUPLICATE_MEMBER = "an object names the same member twice; names must be unique"
+
+
+def marked_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object, marked when it names a member twice."""
+    members = dict(pairs)
+    return members if len(members) == len(pairs) else DuplicatedMembers(members)
+
+
 @dataclass(frozen=True, slots=True)
 class RefusedNumber:
     """Stands where a refused number was, for callers that refuse only the record holding it."""
@@ -149,6 +165,8 @@ def first_refused(value: Any) -> Refusal | None:
     pending: deque[tuple[tuple[str | int, ...], Any]] = deque([((), value)])
     while pending:
         location, container = pending.popleft()
+        if isinstance(container, DuplicatedMembers):
+            return Refusal(location=location, reason=DUPLICATE_MEMBER)
         if isinstance(container, dict):
             items: Iterable[tuple[str | int, Any]] = container.items()
         elif isinstance(container, list):

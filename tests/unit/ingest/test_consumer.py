@@ -11,12 +11,12 @@ import pytest
 
 from shared.ingest import consumer, import_parts
 from shared.ingest.consumer import validate_records
-from shared.ingest.messages import IngestMessage
+from shared.ingest.messages import IngestMessage, parse_message
 from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport
 from shared.ingest.progress import ImportProgress, ImportState, PartCount, PartRecord
 from shared.ingest.rejects import Reject
 from shared.platform.host_config import max_dequeue_count
-from tests.factories import product_json
+from tests.factories import IMPORT_ID, product_json
 from tests.unit.fakes import http_error
 
 
@@ -28,10 +28,22 @@ def test_valid_records_become_items_and_invalid_ones_rejects_with_reasons() -> N
     assert "price" in rejects[0].reason and "name" in rejects[0].reason
 
 
+def test_a_record_naming_a_member_twice_is_rejected_alone_naming_where() -> None:
+    good = json.dumps(product_json())
+    twice = '{"id": "d1", "id": "d2", "categoryId": "c", "name": "n", "price": 1}'
+    nested = '{"categoryId": "c", "name": "n", "price": 1, "spec": {"w": 1, "w": 2}}'
+    message = parse_message(f"[{twice}, {good}, {nested}]".encode())
+    records, rejects = validate_records(message, "m1")
+    assert [r.index for r in records] == [1]
+    assert [(r.index, r.status) for r in rejects] == [(0, 400), (2, 400)]
+    assert rejects[0].reason.startswith("body: an object names the same member twice")
+    assert rejects[1].reason.startswith("spec: an object names the same member twice")
+
+
 def test_records_without_id_get_the_same_id_on_every_delivery() -> None:
     record = product_json()
     del record["id"]
-    message = IngestMessage(raw_records=[record, record], import_id="i1", part=2)
+    message = IngestMessage(raw_records=[record, record], import_id=IMPORT_ID, part=2)
     first, _ = validate_records(message, "m1")
     again, _ = validate_records(message, "m2")
     assert [r.item["id"] for r in first] == [r.item["id"] for r in again]
@@ -43,7 +55,7 @@ def import_state(
 ) -> ImportProgress:
     now = datetime.now(UTC).isoformat()
     fields: dict[str, Any] = {
-        "import_id": "i1", "accepted": 1, "messages": messages, "written": 0, "rejected": 0,
+        "import_id": IMPORT_ID, "accepted": 1, "messages": messages, "written": 0, "rejected": 0,
         "messages_done": 0, "duplicate_deliveries": 0, "created_at": now, "updated_at": now,
         "stored_state": state, "superseded": superseded, **more,
     }  # fmt: skip
@@ -114,7 +126,13 @@ class Recorder:
 
 
 def part_message(*products: dict[str, object], part: int = 0) -> bytes:
-    return json.dumps({"importId": "i1", "part": part, "products": list(products)}).encode()
+    return json.dumps(
+        {
+            "importId": IMPORT_ID,
+            "part": part,
+            "products": list(products),
+        }
+    ).encode()
 
 
 def ingest(body: bytes, *, dequeue_count: int = 1) -> consumer.IngestSummary:
@@ -161,8 +179,11 @@ def test_a_part_of_an_unknown_import_is_logged_and_reported_as_a_reject(
     summary = ingest(part_message(product_json()))
     assert summary.part_count is PartCount.UNKNOWN_IMPORT and summary.written == 1
     (orphan,) = recorder.sent
-    assert orphan.status == 404 and "i1 does not exist" in orphan.reason
-    assert any(r.levelname == "ERROR" and "i1" in r.getMessage() for r in caplog.records)
+    assert (
+        orphan.status == 404
+        and "0b9e8c1a-4f2d-4c3b-9a7e-5d6f1e2a3b4c does not exist" in orphan.reason
+    )
+    assert any(r.levelname == "ERROR" and IMPORT_ID in r.getMessage() for r in caplog.records)
 
 
 def test_a_part_numbered_beyond_its_import_is_written_reported_and_never_counted(
@@ -229,7 +250,7 @@ def test_a_part_another_delivery_counted_first_is_a_duplicate(
 
     monkeypatch.setattr(consumer.progress, "note_duplicate_delivery", note_duplicate_delivery)
     summary = ingest(part_message(product_json()))
-    assert summary.duplicate and noted == ["i1"] and recorder.sent == []
+    assert summary.duplicate and noted == [IMPORT_ID] and recorder.sent == []
 
 
 def test_a_counted_part_sends_no_reject(monkeypatch: pytest.MonkeyPatch) -> None:

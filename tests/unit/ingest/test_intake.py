@@ -13,7 +13,7 @@ from shared.ingest import intake
 from shared.ingest.messages import parse_message
 from shared.platform.errors import BadRequestError, PayloadTooLargeError, ServiceUnavailableError
 from shared.platform.limits import JSON_MEDIA_TYPE
-from tests.factories import catalog
+from tests.factories import IMPORT_ID, catalog
 
 
 class FakeQueue:
@@ -40,7 +40,12 @@ class FakeQueue:
 def take_in(body: bytes, queue: FakeQueue, monkeypatch: pytest.MonkeyPatch) -> intake.Intake:
     monkeypatch.setattr(intake.queues, "send", queue.send)
     return asyncio.run(
-        intake.enqueue_parts(import_id="i1", body=body, media_type=JSON_MEDIA_TYPE, queue="q")
+        intake.enqueue_parts(
+            import_id=IMPORT_ID,
+            body=body,
+            media_type=JSON_MEDIA_TYPE,
+            queue="q",
+        )
     )
 
 
@@ -98,7 +103,12 @@ def test_the_event_loop_keeps_serving_others_while_a_large_body_is_read(
     async def both() -> None:
         done = asyncio.Event()
         watching = asyncio.create_task(watch.watch(done))
-        await intake.enqueue_parts(import_id="i1", body=body, media_type=JSON_MEDIA_TYPE, queue="q")
+        await intake.enqueue_parts(
+            import_id=IMPORT_ID,
+            body=body,
+            media_type=JSON_MEDIA_TYPE,
+            queue="q",
+        )
         done.set()
         await watching
 

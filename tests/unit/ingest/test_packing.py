@@ -24,6 +24,7 @@ from shared.platform.errors import BadRequestError, PayloadTooLargeError
 from shared.platform.json_stream import JsonRecord
 from shared.platform.limits import JSON_MEDIA_TYPE as JSON
 from shared.platform.limits import NDJSON_MEDIA_TYPE as NDJSON
+from tests.factories import IMPORT_ID
 
 QUEUE_MESSAGE_LIMIT = 64 * 1024
 
@@ -74,18 +75,18 @@ def test_malformed_bodies_are_a_bad_request(body: bytes, media_type: str) -> Non
 
 def test_every_record_lands_once_in_order_in_numbered_parts_that_fit_the_queue() -> None:
     records = products(3000)
-    parts = [parse_message(text.encode()) for text in packed("import-1", records)]
+    parts = [parse_message(text.encode()) for text in packed(IMPORT_ID, records)]
     assert [r for p in parts for r in p.raw_records] == records
     assert [p.part for p in parts] == list(range(len(parts)))
     assert all(
         len(base64.b64encode(text.encode())) <= QUEUE_MESSAGE_LIMIT
-        for text in packed("import-1", records)
+        for text in packed(IMPORT_ID, records)
     )
 
 
 def test_packing_follows_bytes_not_categories() -> None:
     records = products(20_000, categories=20_000)  # one product per category
-    parts = packed("import-1", records)
+    parts = packed(IMPORT_ID, records)
     body_bytes = sum(len(json.dumps(r)) + 1 for r in records)
     assert len(parts) <= body_bytes // (MAX_MESSAGE_JSON_BYTES - 200) + 1
     assert len(parts) < 100
@@ -93,7 +94,7 @@ def test_packing_follows_bytes_not_categories() -> None:
 
 def test_a_part_is_deflated_and_carries_about_three_times_the_records_of_a_plain_one() -> None:
     records = products(20_000)
-    parts = packed("import-1", records)
+    parts = packed(IMPORT_ID, records)
     plain_parts = sum(len(json.dumps(r)) + 1 for r in records) / MAX_MESSAGE_JSON_BYTES
     assert all(DEFLATED_PRODUCTS in json.loads(text) for text in parts)
     assert len(parts) < plain_parts / 2.5
@@ -119,7 +120,7 @@ def test_every_part_fits_a_queue_message_by_its_final_size_deflated_or_plain() -
         for n in range(2)
     ]
     records = wide_records(12, characters=5_000) + products(3000) + barely_deflating
-    parts = packed("import-1", records)
+    parts = packed(IMPORT_ID, records)
     assert all(len(text.encode()) <= MAX_MESSAGE_JSON_BYTES for text in parts)
     assert [r for text in parts for r in parse_message(text.encode()).raw_records] == records
     shapes = {"products" in json.loads(text) for text in parts}
@@ -127,7 +128,7 @@ def test_every_part_fits_a_queue_message_by_its_final_size_deflated_or_plain() -
 
 
 def test_a_part_that_deflates_worse_than_expected_is_split_and_still_fits() -> None:
-    packer = PartPacker("i")
+    packer = PartPacker(IMPORT_ID)
     packer._ratio = 50.0  # as if the previous part had deflated fifty to one
     texts = [json.dumps(record, ensure_ascii=False) for record in wide_records(40, characters=500)]
     parts = packed_by(packer, ((number, None, text) for number, text in enumerate(texts)))
@@ -138,17 +139,17 @@ def test_a_part_that_deflates_worse_than_expected_is_split_and_still_fits() -> N
 
 
 def test_a_part_holds_at_most_the_records_a_deflated_part_may() -> None:
-    parts = packed_parts("i", [{} for _ in range(25_000)])
+    parts = packed_parts(IMPORT_ID, [{} for _ in range(25_000)])
     assert [len(part.records) for part in parts] == [MAX_PART_RECORDS] * 2 + [5_000]
 
 
 def test_a_record_too_large_for_a_queue_message_is_413_naming_it() -> None:
     with pytest.raises(PayloadTooLargeError, match="Record 1 is 60"):
-        packed("i", [{"id": "a"}, {"id": "b", "blob": "x" * 60_000}])
+        packed(IMPORT_ID, [{"id": "a"}, {"id": "b", "blob": "x" * 60_000}])
 
 
 def test_each_part_names_its_records_in_order_and_parts_are_numbered_in_turn() -> None:
-    packer = PartPacker("i")
+    packer = PartPacker(IMPORT_ID)
     keys = [bytes([n % 256]) * 16 for n in range(5000)]
     records = enumerate(products(5000))
     parts = packed_by(packer, ((n, keys[n], json.dumps(record)) for n, record in records))
@@ -182,7 +183,7 @@ def test_a_record_sent_with_escapes_is_packed_as_utf8_text_and_reads_back_the_sa
     window.add(0, record)
     ((_, _, _, text),) = window.drain()
     assert len(text.encode()) < 25_000
-    (part,) = packed("i1", [json.loads(text)])
+    (part,) = packed(IMPORT_ID, [json.loads(text)])
     assert parse_message(part.encode()).raw_records == [product]
 
 
