@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from shared.catalog.models import Product
 from shared.ingest import import_parts, progress
 from shared.ingest.executor import shared_executor
-from shared.ingest.import_parts import Admission, ImportPart
+from shared.ingest.import_parts import Admission, Counted, ImportPart
 from shared.ingest.messages import IngestMessage, MalformedMessage, parse_message
 from shared.ingest.outcomes import OutcomeKind, Record, WriteReport
 from shared.ingest.progress import ImportProgress, PartCount
@@ -121,8 +121,8 @@ def validate_records(
 
 
 def _printable(record: object) -> str:
-    """A record holding a refused number, as text that JSON can carry (the number as sent, in a
-    string)."""
+    """A record (or records) that may hold a refused number, as text that JSON can carry (the
+    number as sent, in a string)."""
     return json.dumps(record, default=repr)
 
 
@@ -201,8 +201,16 @@ async def _ingest_part(
         summary = await _write_and_report(message, delivery, budget)
         await _report_orphan(part, summary, message, delivery, reason=admitted.reason)
         return summary
-    if await import_parts.already_counted(part, budget):
+    counted = await import_parts.already_counted(part, budget)
+    if counted is Counted.THIS_MESSAGE:
         return IngestSummary(written=0, rejected=0, part_count=PartCount.ALREADY_COUNTED)
+    if counted is Counted.ANOTHER_MESSAGE:
+        reason = (
+            f"part {part.number} of import {part.import_id} was counted from a message with other "
+            "content: this one is not that part"
+        )
+        await _report_whole_part(part, message, delivery, reason=reason, status=409, whole=True)
+        return IngestSummary(written=0, rejected=len(message.raw_records))
     superseded = await _supersessions(part, admitted.progress, budget)
     summary = await _write_and_report(message, delivery, budget, superseded=superseded)
     count = await import_parts.count_part(
@@ -295,11 +303,24 @@ def _raise_if_unwritten(summary: IngestSummary, delivery: Delivery) -> None:
 
 
 async def _report_whole_part(
-    part: ImportPart, message: IngestMessage, delivery: Delivery, *, reason: str, status: int
+    part: ImportPart,
+    message: IngestMessage,
+    delivery: Delivery,
+    *,
+    reason: str,
+    status: int,
+    whole: bool = False,
 ) -> None:
+    """One reject for a part that is not written; with `whole`, carrying its records as text
+    (nothing else will: its import counts another message as that part)."""
     logger.warning("Part %s of import %s is not written: %s", part.number, part.import_id, reason)
-    whole = Reject(index=None, status=status, reason=f"{reason}; the part was not written")
-    await send_rejects([whole], message=message, message_id=delivery.message_id)
+    raw = _printable(message.raw_records) if whole else None
+    reason = f"{reason}; the part was not written"
+    await send_rejects(
+        [Reject(index=None, status=status, reason=reason, raw=raw)],
+        message=message,
+        message_id=delivery.message_id,
+    )
 
 
 async def _report_orphan(

@@ -37,13 +37,14 @@ PENDING_GRACE_SECONDS = 10.0
 class ImportPart:
     import_id: str
     number: int
+    digest: str | None = None  # of the message that carries it
 
     @classmethod
     def of(cls, message: IngestMessage) -> ImportPart | None:
         """The import part a message is, or None for a message that is no part of an import."""
         if message.import_id is None or message.part is None:
             return None
-        return cls(import_id=message.import_id, number=message.part)
+        return cls(import_id=message.import_id, number=message.part, digest=message.digest)
 
 
 class Admission(StrEnum):
@@ -127,13 +128,26 @@ def _admission(part: ImportPart, state: ImportProgress) -> Admitted:
     return Admitted(Admission.WRITE, progress=state)
 
 
-async def already_counted(part: ImportPart, budget: RetryBudget) -> bool:
+class Counted(StrEnum):
+    """Whether a part was counted before: not yet, from this very message (a redelivery), or
+    from another message under the same import and number, which this one then is not."""
+
+    NOT_YET = "not yet"
+    THIS_MESSAGE = "this message"
+    ANOTHER_MESSAGE = "another message"
+
+
+async def already_counted(part: ImportPart, budget: RetryBudget) -> Counted:
     import_id, number = part.import_id, part.number
-    if not await budget.call(lambda: progress.part_recorded(import_id=import_id, part=number)):
-        return False
+    recorded = await budget.call(lambda: progress.part_recorded(import_id=import_id, part=number))
+    if recorded is None:
+        return Counted.NOT_YET
+    if part.digest and recorded.digest and part.digest != recorded.digest:
+        logger.warning("Part %s of import %s came again with other content", number, import_id)
+        return Counted.ANOTHER_MESSAGE
     logger.info("Part %s of import %s was already counted", number, import_id)
     await budget.call(lambda: progress.note_duplicate_delivery(import_id=import_id))
-    return True
+    return Counted.THIS_MESSAGE
 
 
 async def count_part(
@@ -147,6 +161,7 @@ async def count_part(
             message_id=message_id,
             written=written,
             rejected=rejected,
+            digest=part.digest,
         )
     )
     if recorded.count is PartCount.ALREADY_COUNTED:

@@ -16,6 +16,7 @@ amount of work.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zlib
@@ -54,6 +55,9 @@ class IngestMessage:
     raw_records: list[Any]
     import_id: str | None = None
     part: int | None = None
+    # An import part's message as it came, digested: another message under the same import and
+    # part number is not that part.
+    digest: str | None = None
     # Whether a record may hold a marked refused number: only then need records be walked.
     may_hold_refused_numbers: bool = True
 
@@ -79,7 +83,7 @@ def _inflated(encoded: object) -> tuple[Any, bool]:
         raise MalformedMessage(f"{DEFLATED_PRODUCTS} is not valid JSON: {error}") from None
 
 
-def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
+def _import_envelope(data: dict[str, Any], marked: bool, digest: str) -> IngestMessage:
     import_id, part = data.get("importId"), data.get("part")
     if "products" in data:
         products = data["products"]
@@ -95,7 +99,11 @@ def _import_envelope(data: dict[str, Any], marked: bool) -> IngestMessage:
     if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 0):
         raise MalformedMessage("part must be a non-negative integer")
     return IngestMessage(
-        raw_records=products, import_id=import_id, part=part, may_hold_refused_numbers=marked
+        raw_records=products,
+        import_id=import_id,
+        part=part,
+        may_hold_refused_numbers=marked,
+        digest=digest,
     )
 
 
@@ -119,7 +127,7 @@ def parse_message(body: bytes) -> IngestMessage:
     if isinstance(data, list):
         return IngestMessage(raw_records=data, may_hold_refused_numbers=marked)
     if isinstance(data, dict) and ("products" in data or DEFLATED_PRODUCTS in data):
-        return _import_envelope(data, marked)
+        return _import_envelope(data, marked, hashlib.sha256(body).hexdigest())
     if isinstance(data, dict):
         return IngestMessage(raw_records=[data], may_hold_refused_numbers=marked)
     raise MalformedMessage("message must be a product, an array of products or an import part")

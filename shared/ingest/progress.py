@@ -243,13 +243,21 @@ async def read_progress(*, import_id: str) -> ImportProgress:
     return _progress(summary)
 
 
-async def part_recorded(*, import_id: str, part: int) -> bool:
+@dataclass(frozen=True)
+class RecordedPart:
+    """A part that was counted, and the digest of the message it was counted from (None for a
+    part counted before digests were kept)."""
+
+    digest: str | None
+
+
+async def part_recorded(*, import_id: str, part: int) -> RecordedPart | None:
     container = await imports_container()
     try:
-        await container.read_item(item=part_id(part), partition_key=import_id)
+        item = await container.read_item(item=part_id(part), partition_key=import_id)
     except CosmosResourceNotFoundError:
-        return False
-    return True
+        return None
+    return RecordedPart(digest=item.get("digest"))
 
 
 @dataclass(frozen=True)
@@ -261,7 +269,13 @@ class PartRecord:
 
 
 async def record_part(
-    *, import_id: str, part: int, message_id: str, written: int, rejected: int
+    *,
+    import_id: str,
+    part: int,
+    message_id: str,
+    written: int,
+    rejected: int,
+    digest: str | None = None,
 ) -> PartRecord:
     """Count a finished part once, in one batch with the summary's increments (the queue
     function's bulk work: with its priority)."""
@@ -270,6 +284,7 @@ async def record_part(
         "id": part_id(part),
         "importId": import_id,
         "messageId": message_id,
+        "digest": digest,
         "written": written,
         "rejected": rejected,
         "recordedAt": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -13,11 +13,13 @@ from azure.cosmos import ContainerProxy
 from azure.cosmos.aio import CosmosClient as AsyncCosmosClient
 
 from devtools.stack import EMULATOR_KEY, LocalStack
+from shared.ingest import intake
 from shared.ingest.executor import BulkExecutor, ExecutorOptions
 from shared.ingest.messages import MAX_PART_JSON_BYTES, deflated_import_message
 from shared.ingest.outcomes import OutcomeKind, Record
 from shared.ingest.ranges import FeedRanges
 from shared.ingest.retries import RetryBudget
+from shared.platform.limits import JSON_MEDIA_TYPE as JSON
 from shared.platform.settings import Settings
 from tests.factories import catalog, unique
 from tests.integration.conftest import Api, Emulator, Queues, wait_for
@@ -117,6 +119,23 @@ def test_an_import_that_was_never_started_is_404(api: Api) -> None:
     assert api.get(f"/imports/{uuid.uuid4()}").status_code == 404
 
 
+def parts_as_the_api_sent_them(import_id: str, products: list[dict[str, Any]]) -> list[str]:
+    """The import's queue messages, made again by the same code from the same body (as
+    `requests` sent it): what the queue would deliver a second time."""
+    sent: list[str] = []
+
+    async def capture(queue: str, text: str) -> None:
+        sent.append(text)
+
+    body = json.dumps(products).encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(intake.queues, "send", capture)
+        asyncio.run(
+            intake.enqueue_parts(import_id=import_id, body=body, media_type=JSON, queue="q")
+        )
+    return sent
+
+
 def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
     api: Api, products_container: ContainerProxy, queues: Queues
 ) -> None:
@@ -125,8 +144,8 @@ def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
     first = finished(api, import_id)
     assert first["messages"] == 1
 
-    again = {"importId": import_id, "part": 0, "products": products}
-    queues.send_text(queues.ingest, json.dumps(again))
+    (again,) = parts_as_the_api_sent_them(import_id, products)
+    queues.send_text(queues.ingest, again)
     wait_for(
         lambda: api.get(f"/imports/{import_id}").json()["duplicateDeliveries"] == 1,
         what="the second delivery to be noticed",
@@ -134,6 +153,29 @@ def test_a_part_delivered_twice_stores_no_duplicates_and_counts_once(
     progress = api.get(f"/imports/{import_id}").json()
     assert (progress["written"], progress["rejected"], progress["messagesDone"]) == (200, 0, 1)
     assert stored_count(products_container, {products[0]["categoryId"]}) == 200
+
+
+def test_another_message_under_a_counted_part_s_number_is_rejected_whole_not_dropped(
+    api: Api, products_container: ContainerProxy, queues: Queues
+) -> None:
+    products = catalog(3, categories=1)
+    import_id = start_import(api, products)
+    finished(api, import_id)
+    marker = unique("forged")
+    forged = [{**products[0], "name": marker}, {**products[1], "id": marker}]
+    queues.send_text(
+        queues.ingest, json.dumps({"importId": import_id, "part": 0, "products": forged})
+    )
+    (whole,) = wait_for(
+        lambda: [json.loads(t) for t in queues.drain(queues.rejects) if marker in t],
+        what="the reject of the other message",
+    )
+    assert whole["status"] == 409 and whole["index"] is None and marker in whole["raw"]
+    assert "counted from a message with other content" in whole["reason"]
+    category = {products[0]["categoryId"]}
+    assert stored_count(products_container, category) == 3  # nothing of it written
+    progress = api.get(f"/imports/{import_id}").json()
+    assert (progress["written"], progress["duplicateDeliveries"]) == (3, 0)
 
 
 @pytest.mark.slow

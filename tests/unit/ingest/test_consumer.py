@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,7 +14,13 @@ from shared.ingest import consumer, import_parts
 from shared.ingest.consumer import validate_records
 from shared.ingest.messages import IngestMessage, parse_message
 from shared.ingest.outcomes import Outcome, OutcomeKind, Record, WriteReport
-from shared.ingest.progress import ImportProgress, ImportState, PartCount, PartRecord
+from shared.ingest.progress import (
+    ImportProgress,
+    ImportState,
+    PartCount,
+    PartRecord,
+    RecordedPart,
+)
 from shared.ingest.rejects import Reject
 from shared.platform.host_config import max_dequeue_count
 from tests.factories import IMPORT_ID, product_json
@@ -82,6 +89,7 @@ class Recorder:
         self.sent: list[Reject] = []
         self.written: list[Record] = []
         self.counted: list[dict[str, object]] = []
+        self.recorded: RecordedPart | None = None  # what an earlier delivery counted
 
     async def write(self, records: list[Record], *, budget: object) -> WriteReport:
         self.written.extend(records)
@@ -93,8 +101,8 @@ class Recorder:
         async def executor() -> Recorder:
             return self
 
-        async def not_recorded(**_: object) -> bool:
-            return False
+        async def part_recorded(**_: object) -> RecordedPart | None:
+            return self.recorded
 
         async def record_part(**counts: object) -> PartRecord:
             self.counted.append(counts)
@@ -114,7 +122,7 @@ class Recorder:
 
         settings = SimpleNamespace(writer_retry_budget_seconds=5, http_timeout_seconds=10)
         monkeypatch.setattr(consumer, "shared_executor", executor)
-        monkeypatch.setattr(consumer.progress, "part_recorded", not_recorded)
+        monkeypatch.setattr(consumer.progress, "part_recorded", part_recorded)
         monkeypatch.setattr(consumer.progress, "record_part", record_part)
         monkeypatch.setattr(consumer.progress, "read_progress", read_progress)
         monkeypatch.setattr(consumer.progress, "read_supersessions", read_supersessions)
@@ -251,6 +259,55 @@ def test_a_part_another_delivery_counted_first_is_a_duplicate(
     monkeypatch.setattr(consumer.progress, "note_duplicate_delivery", note_duplicate_delivery)
     summary = ingest(part_message(product_json()))
     assert summary.duplicate and noted == [IMPORT_ID] and recorder.sent == []
+
+
+def test_a_part_counted_from_this_very_message_is_a_duplicate_delivery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = part_message(product_json())
+    recorder = Recorder()
+    recorder.recorded = RecordedPart(digest=hashlib.sha256(body).hexdigest())
+    recorder.install(monkeypatch)
+    monkeypatch.setattr(consumer.progress, "note_duplicate_delivery", _nothing)
+    summary = ingest(body)
+    assert summary.duplicate and recorder.written == [] and recorder.sent == []
+
+
+def test_a_part_counted_from_another_message_is_not_written_and_comes_back_as_a_reject(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = Recorder()
+    recorder.recorded = RecordedPart(digest=hashlib.sha256(b"the part as first sent").hexdigest())
+    recorder.install(monkeypatch)
+    summary = ingest(part_message(product_json(name="forged"), product_json()))
+    assert recorder.written == [] and recorder.counted == []
+    assert (summary.written, summary.rejected, summary.duplicate) == (0, 2, False)
+    (whole,) = recorder.sent
+    assert whole.index is None and whole.status == 409
+    assert "counted from a message with other content" in whole.reason
+    assert whole.raw is not None and "forged" in whole.raw
+
+
+def test_a_part_counted_before_digests_were_kept_is_taken_for_a_redelivery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = Recorder()
+    recorder.recorded = RecordedPart(digest=None)
+    recorder.install(monkeypatch)
+    monkeypatch.setattr(consumer.progress, "note_duplicate_delivery", _nothing)
+    assert ingest(part_message(product_json())).duplicate and recorder.sent == []
+
+
+def test_a_part_is_counted_with_the_digest_of_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = part_message(product_json())
+    recorder = Recorder()
+    recorder.install(monkeypatch)
+    ingest(body)
+    assert [count["digest"] for count in recorder.counted] == [hashlib.sha256(body).hexdigest()]
+
+
+async def _nothing(**_: object) -> None:
+    return None
 
 
 def test_a_counted_part_sends_no_reject(monkeypatch: pytest.MonkeyPatch) -> None:
