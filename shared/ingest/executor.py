@@ -531,26 +531,12 @@ class BulkExecutor:
         if not key.pending:  # a batch size found by splitting holds until the queue drains
             key.max_operations = MAX_BATCH_OPERATIONS
         self.stats.operations_written += len(batch)
-        # `_resolve` unrolled: this runs for every record written
-        caller: _Caller | None = None
+        renewed: _Caller | None = None
         for pending in batch:
-            if pending.caller is not caller:  # a batch holds few callers, each in a run
-                if caller is not None:
-                    caller.end_if_settled()
-                caller = pending.caller
-                caller.budget.renew()
-            if not pending.settled:
-                pending.settled = True
-                caller.outcomes.append(
-                    Outcome(
-                        index=pending.record.index,
-                        kind=OutcomeKind.WRITTEN,
-                        request_charge=pending.request_charge,
-                    )
-                )
-                caller.unsettled -= 1
-        if caller is not None:
-            caller.end_if_settled()
+            if pending.caller is not renewed:  # a batch holds few callers, each in a run
+                renewed = pending.caller
+                renewed.budget.renew()
+            _resolve(pending, OutcomeKind.WRITTEN)
 
     def _share_charge(self, batch: list[_Pending], charge: float) -> None:
         """A batch's charge, split evenly among the operations it carried."""
