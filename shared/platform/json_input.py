@@ -79,8 +79,8 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An object whose member names are unique (RFC 8259 says they should be, I-JSON that they
     must): with `{"id": "a", "id": "b"}` a proxy reading the first and the app the last would
     disagree about what was sent."""
-    members = dict(pairs)
-    if len(members) != len(pairs):
+    members = json_numbers.marked_members(pairs)
+    if isinstance(members, json_numbers.DuplicatedMembers):
         raise DuplicateMemberError()
     return members
 
