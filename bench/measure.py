@@ -6,9 +6,11 @@ that all approaches, the JS SDK's included, are measured the same way.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -153,10 +155,12 @@ async def measure(
     count_stored: Callable[[Target], int] | None = None,
 ) -> Measurement:
     """One run of `approach`; `count_stored` says how many items the target holds after it (a
-    COUNT query unless given)."""
+    COUNT query unless given). A throttled run samples its charge timeline on a thread; an
+    unthrottled one has nothing to sample, and no thread takes CPU or the GIL from it."""
     before = emulator_stats(target.stack)
     started = time.perf_counter()
-    with ChargeTimeline(target.stack) as timeline:
+    timeline = ChargeTimeline(target.stack) if ru_per_second else None
+    with timeline or contextlib.nullcontext(), workload_frozen():
         attempt = await approach(target, items)
     seconds = attempt.seconds or time.perf_counter() - started
     return measured(
@@ -168,10 +172,25 @@ async def measure(
         seconds=seconds,
         ru_per_second=ru_per_second,
         cpu_seconds=attempt.cpu_seconds,
-        timeline=timeline.rates() if ru_per_second else (),
+        timeline=timeline.rates() if timeline is not None else (),
         run=run,
         count_stored=count_stored or stored,
     )
+
+
+@contextlib.contextmanager
+def workload_frozen() -> Iterator[None]:
+    """Everything the harness holds (the whole workload, 100,000 items in the largest runs) out
+    of the garbage collector's reach while an approach runs, as the app's worker freezes what
+    start-up built (`shared.platform.garbage_collection`) and never holds more than a message's
+    records. Otherwise every full collection an approach's garbage sets off walks the harness's
+    workload, and the approach that allocates most pays for the harness the most."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 WRITE_KINDS = ("batch", "create", "upsert")

@@ -83,9 +83,13 @@ class _Caller:
     withdrawn: bool = False  # the caller was cancelled: its records that wait are dropped
 
     def settle(self, outcome: Outcome) -> None:
+        self.add(outcome)
+        self.end_if_settled()
+
+    def add(self, outcome: Outcome) -> None:
+        """An outcome that does not end the call yet: `end_if_settled` is asked after a run."""
         self.outcomes.append(outcome)
         self.unsettled -= 1
-        self.end_if_settled()
 
     def end_if_settled(self) -> None:
         if self.submitted and not self.unsettled and not self.done.done():
@@ -438,13 +442,13 @@ class BulkExecutor:
         queue, most = key.pending, key.max_operations
         while queue and len(batch) < most:
             pending = queue.popleft()
-            if pending.finished:
+            if pending.settled or pending.caller.withdrawn:  # finished, without a property call
                 continue
-            if batch and size + pending.record.size > MAX_BATCH_BYTES:
+            size += pending.record.size
+            if batch and size > MAX_BATCH_BYTES:
                 queue.appendleft(pending)
                 return batch, True
             batch.append(pending)
-            size += pending.record.size
         return batch, len(batch) == most
 
     def _deadline_reached(self, caller: _Caller, now: float) -> None:
@@ -531,12 +535,18 @@ class BulkExecutor:
         if not key.pending:  # a batch size found by splitting holds until the queue drains
             key.max_operations = MAX_BATCH_OPERATIONS
         self.stats.operations_written += len(batch)
-        renewed: _Caller | None = None
-        for pending in batch:
-            if pending.caller is not renewed:  # a batch holds few callers, each in a run
-                renewed = pending.caller
-                renewed.budget.renew()
-            _resolve(pending, OutcomeKind.WRITTEN)
+        caller: _Caller | None = None
+        for pending in batch:  # every record written: the hot path, so without _resolve's calls
+            if pending.caller is not caller:  # a batch holds few callers, each in a run
+                if caller is not None:
+                    caller.end_if_settled()
+                caller = pending.caller
+                caller.budget.renew()
+            if not pending.settled:
+                pending.settled = True
+                caller.add(_outcome(pending, OutcomeKind.WRITTEN))
+        if caller is not None:
+            caller.end_if_settled()
 
     def _share_charge(self, batch: list[_Pending], charge: float) -> None:
         """A batch's charge, split evenly among the operations it carried."""
@@ -645,15 +655,25 @@ def _resolve(
 ) -> None:
     if not pending.settled:
         pending.settled = True
-        outcome = Outcome(
-            index=pending.record.index,
-            kind=kind,
-            status=status,
-            reason=reason,
-            error=error,
-            request_charge=pending.request_charge,
-        )
-        pending.caller.settle(outcome)
+        pending.caller.settle(_outcome(pending, kind, status=status, reason=reason, error=error))
+
+
+def _outcome(
+    pending: _Pending,
+    kind: OutcomeKind,
+    *,
+    status: int | None = None,
+    reason: str | None = None,
+    error: BaseException | None = None,
+) -> Outcome:
+    return Outcome(
+        index=pending.record.index,
+        kind=kind,
+        status=status,
+        reason=reason,
+        error=error,
+        request_charge=pending.request_charge,
+    )
 
 
 async def _build_executor() -> BulkExecutor:

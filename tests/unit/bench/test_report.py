@@ -89,14 +89,16 @@ def report_of(runs: list, scaling_result: Scaling | None = None) -> str:  # type
     return markdown(results, starts, "2 CPUs", result(), at_limit, every_scaling, runs)
 
 
-def test_the_executor_is_held_to_the_ceiling_in_every_run_not_in_the_median() -> None:
-    report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.9, 0.9, 1.0], [1.0, 1.0, 1.0]))
+def test_the_executor_is_held_to_the_ceiling_by_the_median_of_its_runs() -> None:
+    report = report_of(unthrottled_runs([1.0, 1.25, 1.25], [0.9, 1.0, 1.0], [1.0, 1.0, 1.0]))
     assert "## The executor against the endpoint's ceiling: 1,000 products a run" in report
     assert "| 3 | 800 | 1,000 | 1,000 | 0.80 | 1.00 | 0.80 |" in report
-    assert "run by run: 0.90, 0.90, 0.80 (target >= 0.9 in every run: **not met**)" in report
-    assert "direct SDK batches against the ceiling: 0.90, 0.90, 1.00." in report
-    report = report_of(unthrottled_runs([1.0, 1.0, 1.0], [0.95, 0.9, 0.92]))
-    assert "(target >= 0.9 in every run: met)" in report
+    assert "run by run: 0.90, 0.80, 0.80, median 0.80 (target: a median >= 0.9: **not met**)" in (
+        report
+    )
+    assert "direct SDK batches against the ceiling: 0.90, 1.00, 1.00, median 1.00." in report
+    report = report_of(unthrottled_runs([1.0, 1.0, 1.25], [0.95, 0.9, 0.92]))
+    assert "run by run: 0.95, 0.90, 0.74, median 0.90 (target: a median >= 0.9: met)" in report
 
 
 def test_each_unthrottled_row_is_the_median_run_and_lists_every_run() -> None:
