@@ -21,7 +21,7 @@ from devtools.devhost.config import (
     load_local_settings,
 )
 from devtools.devhost.functions import FunctionIndex, FunctionMetadata, index_functions
-from devtools.devhost.http_server import create_http_app
+from devtools.devhost.http_server import RefusedRequestLog, create_http_app
 from devtools.devhost.queue_listener import QueueListener
 from devtools.devhost.worker import RUNTIME_VERSION, LanguageWorker
 
@@ -157,6 +157,7 @@ def main() -> None:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_ShortenLongLines())
+    logging.getLogger("aiohttp.server").addFilter(RefusedRequestLog())
     logging.getLogger("azure").setLevel(logging.WARNING)
     logging.getLogger("azure.functions").setLevel(logging.INFO)  # the runtime's own log
     try:

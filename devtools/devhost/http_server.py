@@ -8,6 +8,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiohttp import web
@@ -53,6 +54,43 @@ class BodyTooLarge(Exception):
     sees the request."""
 
 
+class BodyTooSlow(Exception):
+    """The request body arrives slower than the host's minimum rate (or stops short of its
+    Content-Length); the host answers 408 and the worker never sees the request."""
+
+
+@dataclass(frozen=True)
+class BodyRate:
+    """The slowest a body may arrive: on average at least `bytes_per_second` once
+    `grace_seconds` have passed. Kestrel's MinRequestBodyDataRate is 240 bytes/s after 5 s."""
+
+    bytes_per_second: float = 240.0
+    grace_seconds: float = 5.0
+
+    def deadline(self, started: float, received: int) -> float:
+        """When the body has arrived too slowly unless more of it has come by then."""
+        return started + max(self.grace_seconds, received / self.bytes_per_second)
+
+
+KESTREL_BODY_RATE = BodyRate()
+
+
+class RefusedRequestLog(logging.Filter):
+    """For aiohttp's server log: a request it could not parse (a request line or a header over
+    its 8 KB limits, bytes that are not HTTP) is logged with a traceback, and the message quotes
+    the offending bytes, which may be a credential. The host's log keeps one line instead: what
+    kind of refusal and its status, never the request's bytes or a stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            error = record.exc_info[1]
+            status = getattr(error, "code", None)
+            record.msg = "A request was refused before it reached a function: %s%s"
+            record.args = (type(error).__name__, f" ({status})" if status else "")
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def fill_rpc_http(
     http: protos.RpcHttp, request: web.Request, route_params: Mapping[str, str]
 ) -> None:
@@ -66,22 +104,33 @@ def fill_rpc_http(
     http.params.update(route_params)
 
 
-async def read_body(request: web.Request, *, limit: int) -> bytes:
+async def read_body(
+    request: web.Request, *, limit: int, rate: BodyRate = KESTREL_BODY_RATE
+) -> bytes:
     """The body's bytes as they arrived (no content decoding, as the host), read as a stream.
     Raises BodyTooLarge for a Content-Length over `limit` before a byte is read, or for a
-    chunked body as soon as it passes `limit`."""
+    chunked body as soon as it passes `limit`; BodyTooSlow once it falls behind `rate` (a body
+    shorter than its Content-Length would otherwise hold the request open for ever)."""
     if request.content_length is not None and request.content_length > limit:
         raise BodyTooLarge
     # Not request.read(): it keeps a bytearray and a bytes copy of the body, and lets aiohttp
     # buffer up to twice its client_max_size unread.
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_any():
+    while True:
+        try:
+            async with asyncio.timeout_at(rate.deadline(started, size)):
+                chunk = await request.content.readany()
+        except TimeoutError:
+            raise BodyTooSlow from None
+        if not chunk:
+            return b"".join(chunks)
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def http_invocation(
@@ -91,13 +140,14 @@ async def http_invocation(
     route_params: Mapping[str, str],
     *,
     limit: int,
+    rate: BodyRate = KESTREL_BODY_RATE,
 ) -> protos.StreamingMessage:
     """The invocation request for an HTTP trigger, built in place so that the body is held once
     (the runtime makes its own copy for `func.HttpRequest`); nothing else keeps the bytes read."""
     message = worker.invocation(function.function_id)
     binding = message.invocation_request.input_data.add(name=function.binding_name)
     fill_rpc_http(binding.data.http, request, route_params)
-    binding.data.http.body.bytes = await read_body(request, limit=limit)
+    binding.data.http.body.bytes = await read_body(request, limit=limit, rate=rate)
     return message
 
 
@@ -153,10 +203,10 @@ def _set_cookie(cookie: protos.RpcHttpCookie) -> str:
     return "; ".join(parts)
 
 
-def _too_large() -> web.Response:
-    """The host's 413: no body, and the connection is not reused (the rest of the body is
-    unread; aiohttp discards it for a while before closing)."""
-    response = web.Response(status=413)
+def _refused_unread(status: int) -> web.Response:
+    """The host's 413 or 408: no body, and the connection is not reused (the rest of the body
+    is unread; aiohttp discards it for a while before closing)."""
+    response = web.Response(status=status)
     response.force_close()
     return response
 
@@ -183,19 +233,25 @@ def create_http_app(
     *,
     max_body_bytes: int = MAX_REQUEST_BYTES,
     function_key: str | None = None,
+    body_rate: BodyRate = KESTREL_BODY_RATE,
 ) -> web.Application:
     async def invoke(
         function: HttpFunction, request: web.Request, params: dict[str, str]
     ) -> web.Response:
         try:
-            message = await http_invocation(worker, function, request, params, limit=max_body_bytes)
+            message = await http_invocation(
+                worker, function, request, params, limit=max_body_bytes, rate=body_rate
+            )
         except UnicodeEncodeError:
             return web.Response(status=400)
         except BodyTooLarge:
             logger.warning(
                 "Function %s: request body over %s bytes refused", function.name, max_body_bytes
             )
-            return _too_large()
+            return _refused_unread(413)
+        except BodyTooSlow:
+            logger.warning("Function %s: request body arrived too slowly; 408", function.name)
+            return _refused_unread(408)
         try:
             async with asyncio.timeout(timeout.total_seconds()):
                 answer = await worker.run(message)

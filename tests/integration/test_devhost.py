@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,7 +25,7 @@ from devtools.devhost.http_server import MAX_REQUEST_BYTES
 from devtools.stack import EMULATOR_KEY, LocalStack, Service
 from shared.platform.settings import Settings
 from tests.factories import product_json, unique
-from tests.integration.conftest import Emulator, Queues, wait_for
+from tests.integration.conftest import Emulator, Queues, extra_host, wait_for
 
 
 def closed_port() -> int:
@@ -281,3 +282,41 @@ def test_a_message_that_is_not_base64_goes_to_poison_after_one_dequeue(
         host, f"Message {sent.id} moved to {queue}-poison: not valid base64, on dequeue 1"
     )
     assert not log_lines(host, f"message {sent.id} started")
+
+
+def first_answer(url: str, request: bytes, *, wait: float) -> tuple[bytes, float]:
+    """Send `request` as it is: the first bytes the host answers within `wait` seconds, and
+    the seconds they took."""
+    address = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((address.hostname, address.port), timeout=wait) as connection:
+        connection.sendall(request)
+        answer = connection.recv(65536)
+    return answer, time.monotonic() - started
+
+
+def test_a_request_the_host_cannot_parse_leaves_one_log_line_and_no_stack(
+    stack: LocalStack,
+) -> None:
+    secret = unique("s3cret")
+    over_8_kb = secret * (8_192 // len(secret) + 1)
+    line = f"GET /api/products/c/{over_8_kb} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    header = f"GET /api/health HTTP/1.1\r\nHost: x\r\nAuthorization: {over_8_kb}\r\n\r\n"
+    with extra_host(stack, "devhost-refusals") as (api, host):
+        for request in (line, header.encode()):
+            answer, _ = first_answer(api.base_url, request, wait=10)
+            assert answer.startswith((b"HTTP/1.0 400 ", b"HTTP/1.1 400 "))
+        assert api.get("/health").status_code == 200  # the host serves on
+        log = host.log_path.read_text()
+    assert log.count("refused before it reached a function: LineTooLong (400)") == 2
+    assert secret not in log
+    assert "Traceback" not in log
+
+
+def test_a_body_that_stops_short_of_its_content_length_gets_408_after_kestrels_grace_period(
+    stack: LocalStack,
+) -> None:
+    head = b"POST /api/products HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+    answer, waited = first_answer(stack.api_url, head + b'{"id":', wait=30)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert 5 <= waited < 15  # 240 bytes/s after a 5 s grace: Kestrel's minimum body rate

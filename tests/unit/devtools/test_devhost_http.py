@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from devtools.devhost.functions import HttpFunction, route_pattern, served_methods
-from devtools.devhost.http_server import MAX_REQUEST_BYTES, create_http_app
+from devtools.devhost.http_server import (
+    KESTREL_BODY_RATE,
+    MAX_REQUEST_BYTES,
+    BodyRate,
+    RefusedRequestLog,
+    create_http_app,
+)
 from devtools.devhost.protocol import worker_pb2 as protos
 from devtools.devhost.worker import LanguageWorker
 
@@ -55,6 +63,7 @@ def with_host[T](
     max_body_bytes: int = MAX_REQUEST_BYTES,
     functions: tuple[HttpFunction, ...] = (ECHO,),
     function_key: str | None = None,
+    body_rate: BodyRate = KESTREL_BODY_RATE,
 ) -> T:
     """Run `client` against a host serving `functions` (ECHO) under /api with `worker`."""
 
@@ -66,6 +75,7 @@ def with_host[T](
             timedelta(seconds=5),
             max_body_bytes=max_body_bytes,
             function_key=function_key,
+            body_rate=body_rate,
         )
         async with TestServer(app) as server:
             return await client(server)
@@ -175,6 +185,52 @@ def test_a_chunked_body_is_refused_with_413_as_soon_as_it_passes_the_host_limit(
     status = with_host(worker, raw(head, chunk, chunk), max_body_bytes=1024)  # never ends
     assert status.startswith(b"HTTP/1.1 413 ")
     assert worker.received == []
+
+
+def test_the_minimum_body_rate_is_kestrels_240_bytes_a_second_after_5_seconds() -> None:
+    assert KESTREL_BODY_RATE.deadline(started=100.0, received=0) == 105.0
+    assert KESTREL_BODY_RATE.deadline(started=100.0, received=1_200) == 105.0
+    assert KESTREL_BODY_RATE.deadline(started=100.0, received=2_400) == 110.0
+
+
+def test_a_body_that_stops_short_of_its_content_length_is_refused_with_408() -> None:
+    worker = RecordingWorker()
+    head = b"POST /api/echo/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n"
+    rate = BodyRate(bytes_per_second=240, grace_seconds=0.3)
+    status = with_host(worker, raw(head, b'{"id":'), body_rate=rate)  # 94 bytes never come
+    assert status.startswith(b"HTTP/1.1 408 ")
+    assert worker.received == []
+
+
+def test_a_body_that_pauses_within_the_grace_period_reaches_the_worker() -> None:
+    async def with_a_pause() -> AsyncIterator[bytes]:
+        yield b"a" * 50
+        await asyncio.sleep(0.3)  # past 50 bytes at 240 bytes/s, within the grace period
+        yield b"b" * 50
+
+    worker = RecordingWorker()
+    rate = BodyRate(bytes_per_second=240, grace_seconds=1.0)
+    status = with_host(worker, post("/api/echo/x", with_a_pause()), body_rate=rate)
+    assert status == 200
+    assert worker.trigger().body.bytes == b"a" * 50 + b"b" * 50
+
+
+def test_a_request_line_over_the_limit_is_logged_in_one_line_without_its_bytes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    refusal = RefusedRequestLog()
+    server_log.addFilter(refusal)
+    head = b"GET /api/echo/" + b"s3cret" * 2_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    try:
+        with caplog.at_level(logging.DEBUG, logger="aiohttp.server"):
+            status = with_host(RecordingWorker(), raw(head))
+    finally:
+        server_log.removeFilter(refusal)
+    assert b" 400 " in status
+    assert "refused before it reached a function: LineTooLong (400)" in caplog.text
+    assert "s3cret" not in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 def http_function(name: str, methods: set[str], *, auth_level: str = "function") -> HttpFunction:
