@@ -442,7 +442,7 @@ class BulkExecutor:
         queue, most = key.pending, key.max_operations
         while queue and len(batch) < most:
             pending = queue.popleft()
-            if pending.settled or pending.caller.withdrawn:  # finished, without a property call
+            if pending.finished:
                 continue
             size += pending.record.size
             if batch and size > MAX_BATCH_BYTES:
@@ -544,7 +544,8 @@ class BulkExecutor:
                 caller.budget.renew()
             if not pending.settled:
                 pending.settled = True
-                caller.add(_outcome(pending, OutcomeKind.WRITTEN))
+                index, charge = pending.record.index, pending.request_charge
+                caller.add(Outcome(index=index, kind=OutcomeKind.WRITTEN, request_charge=charge))
         if caller is not None:
             caller.end_if_settled()
 
@@ -655,25 +656,15 @@ def _resolve(
 ) -> None:
     if not pending.settled:
         pending.settled = True
-        pending.caller.settle(_outcome(pending, kind, status=status, reason=reason, error=error))
-
-
-def _outcome(
-    pending: _Pending,
-    kind: OutcomeKind,
-    *,
-    status: int | None = None,
-    reason: str | None = None,
-    error: BaseException | None = None,
-) -> Outcome:
-    return Outcome(
-        index=pending.record.index,
-        kind=kind,
-        status=status,
-        reason=reason,
-        error=error,
-        request_charge=pending.request_charge,
-    )
+        outcome = Outcome(
+            index=pending.record.index,
+            kind=kind,
+            status=status,
+            reason=reason,
+            error=error,
+            request_charge=pending.request_charge,
+        )
+        pending.caller.settle(outcome)
 
 
 async def _build_executor() -> BulkExecutor:
